@@ -82,11 +82,11 @@ func (r Role) Executes() bool {
 type Returns int
 
 const (
-	ReturnsDB      Returns = iota + 1 // the chain handle (*gorm.DB, ChainInterface[T], ...)
-	ReturnsError                      // error only
-	ReturnsResult                     // a result and/or error (generics API: (T, error), (int, error))
-	ReturnsRows                       // *sql.Row / *sql.Rows
-	ReturnsOther                      // something else (Association, Migrator, bool, ...)
+	ReturnsDB     Returns = iota + 1 // the chain handle (*gorm.DB, ChainInterface[T], ...)
+	ReturnsError                     // error only
+	ReturnsResult                    // a result and/or error (generics API: (T, error), (int, error))
+	ReturnsRows                      // *sql.Row / *sql.Rows
+	ReturnsOther                     // something else (Association, Migrator, bool, ...)
 )
 
 // RawRule says when the library inserts an argument into the SQL text
@@ -155,21 +155,24 @@ type SQLParam struct {
 	Fragment Fragment
 	// Cite points at the library source the rule was checked against.
 	Cite string
+	// Placeholder overrides the library's placeholder style for this
+	// parameter (sqlx's Named* take :name); zero means the library's.
+	Placeholder Placeholder
 }
 
 // Fragment is what piece of a statement an SQL parameter holds.
 type Fragment int
 
 const (
-	FragStatement Fragment = iota + 1 // a whole statement (Raw, Exec, Query)
-	FragCondition                     // a boolean expression (WHERE, HAVING)
-	FragOrderBy                       // an ORDER BY list
-	FragSelectList                    // a SELECT list
-	FragGroupBy                       // a GROUP BY list
-	FragJoin                          // a JOIN clause (or an association name)
-	FragTable                         // a FROM item
-	FragExpr                          // a scalar expression (gorm.Expr)
-	FragColumn                        // a column name
+	FragStatement  Fragment = iota + 1 // a whole statement (Raw, Exec, Query)
+	FragCondition                      // a boolean expression (WHERE, HAVING)
+	FragOrderBy                        // an ORDER BY list
+	FragSelectList                     // a SELECT list
+	FragGroupBy                        // a GROUP BY list
+	FragJoin                           // a JOIN clause (or an association name)
+	FragTable                          // a FROM item
+	FragExpr                           // a scalar expression (gorm.Expr)
+	FragColumn                         // a column name
 )
 
 var fragmentNames = map[Fragment]string{
@@ -207,10 +210,16 @@ type Method struct {
 
 // Library is one legacy ORM.
 type Library struct {
-	Name        string // "GORM v2"
-	Short       string // "GORM", used in messages
-	Path        string // import path
-	HandleType  string // named type of the chain handle ("DB")
+	Name       string // "GORM v2"
+	Short      string // "GORM", used in messages
+	Path       string // import path
+	HandleType string // named type of the chain handle ("DB")
+	// HandleTypes are further handle types whose methods share the rows
+	// (database/sql's Tx and Conn); used by ResolveSQL for the drivers.
+	HandleTypes []string
+	// Driver marks a plain SQL driver API (database/sql, sqlx, pgx): not a
+	// legacy ORM, listed in Drivers rather than Libraries.
+	Driver      bool
 	Placeholder Placeholder
 	Methods     map[string]*Method
 	// GenericTypes are the generics API's interface types (GORM v2's

@@ -89,7 +89,7 @@ func TestRawRules(t *testing.T) {
 		raw   bool
 	}{
 		{GORMv2, RawCondition, "42", 0, false},
-		{GORMv2, RawCondition, " 42 ", 0, true}, // strconv.Atoi rejects spaces
+		{GORMv2, RawCondition, " 42 ", 0, true},  // strconv.Atoi rejects spaces
 		{GORMv1, RawCondition, " 42 ", 0, false}, // ^\s*\d+\s*$ accepts them
 		{GORMv2, RawCondition, "name = ?", 1, true},
 		{GORMv2, RawCondition, "name", 1, false}, // clause.Eq

@@ -1,0 +1,17 @@
+package sqlinject_test
+
+import (
+	"testing"
+
+	"golang.org/x/tools/go/analysis/analysistest"
+
+	"github.com/ormshift/ormshift/analyzers/sqlinject"
+)
+
+func TestSQLInject(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), sqlinject.Analyzer, "injectcases", "injecthelpers")
+}
+
+func TestSuggestedFixes(t *testing.T) {
+	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), sqlinject.Analyzer, "injectfixes")
+}

@@ -1,0 +1,7 @@
+package cgo
+
+import "gorm.io/gorm"
+
+func Migrate(db *gorm.DB) error {
+	return db.AutoMigrate()
+}

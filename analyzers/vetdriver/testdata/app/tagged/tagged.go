@@ -1,0 +1,7 @@
+package tagged
+
+import "gorm.io/gorm"
+
+func Delete(db *gorm.DB, id uint) error {
+	return db.Exec("DELETE FROM packages WHERE id = ?", id).Error
+}
