@@ -1,0 +1,66 @@
+package uow
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrNotFound is returned (wrapped, with the entity and the filter or
+	// key) by FindOneOrFail and Get when no row matches.
+	ErrNotFound = errors.New("uow: entity not found")
+
+	// ErrStaleVersion is returned (wrapped in a *StaleVersionError naming
+	// the entity and key) by Flush when an optimistic-locking version check
+	// fails: the row changed or was deleted since it was loaded.
+	ErrStaleVersion = errors.New("uow: stale version")
+
+	// ErrNoEntityManager is returned when a query or flush is given a nil
+	// EntityManager, typically because FromContext found none.
+	ErrNoEntityManager = errors.New("uow: no EntityManager (use ORM.Fork, Middleware or WithEntityManager)")
+
+	// ErrGlobalContext is returned when the root EntityManager of an ORM is
+	// used for queries or flushes: its identity map would be shared by every
+	// request. Fork one per request or unit of work (MikroORM's rule).
+	ErrGlobalContext = errors.New("uow: the ORM's root EntityManager cannot be used for queries or flushes; call orm.Fork() per request")
+
+	// ErrUnknownEntity is returned for a type that was not passed to Open.
+	ErrUnknownEntity = errors.New("uow: unknown entity type")
+
+	// ErrUnknownField is returned when a filter, ordering or populate names
+	// a field or column that the entity does not have. The name is never
+	// sent to the database.
+	ErrUnknownField = errors.New("uow: unknown field")
+)
+
+// StaleVersionError reports an optimistic-locking failure during Flush.
+// errors.Is(err, ErrStaleVersion) holds.
+type StaleVersionError struct {
+	Entity  string // Go struct name
+	Table   string
+	Key     any // primary key value (a []any for composite keys)
+	Version any // the version the EntityManager expected
+	Op      string
+}
+
+func (e *StaleVersionError) Error() string {
+	return fmt.Sprintf("uow: stale version: %s %s (table %s, key %v) expected version %v: the row was changed or deleted by someone else since it was loaded",
+		e.Op, e.Entity, e.Table, e.Key, e.Version)
+}
+
+// Unwrap makes errors.Is(err, ErrStaleVersion) true.
+func (e *StaleVersionError) Unwrap() error { return ErrStaleVersion }
+
+// MetadataError names the struct and field whose metadata is wrong.
+type MetadataError struct {
+	Struct string
+	Field  string
+	Msg    string
+}
+
+func (e *MetadataError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("uow: entity %s: %s", e.Struct, e.Msg)
+	}
+	return fmt.Sprintf("uow: entity %s, field %s: %s", e.Struct, e.Field, e.Msg)
+}

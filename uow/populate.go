@@ -1,0 +1,354 @@
+package uow
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// populate loads the relations named by paths for ents (all of type meta),
+// one query per relation and level.
+func (em *EntityManager) populate(ctx context.Context, meta *Entity, ents []*entry, paths []string) error {
+	// Group paths by first segment so "Versions" and "Versions.Tags" share
+	// the Versions query.
+	groups := map[string][]string{}
+	var order []string
+	for _, p := range paths {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			return fmt.Errorf("uow: Populate: empty relation path")
+		}
+		head, rest, _ := strings.Cut(p, ".")
+		if _, ok := groups[head]; !ok {
+			order = append(order, head)
+			groups[head] = nil
+		}
+		if rest != "" {
+			groups[head] = append(groups[head], rest)
+		}
+	}
+	for _, head := range order {
+		rel, ok := meta.Relation(head)
+		if !ok {
+			return fmt.Errorf("uow: Populate: %w: %s has no relation %q", ErrUnknownField, meta.Name, head)
+		}
+		children, err := em.loadRelation(ctx, rel, ents)
+		if err != nil {
+			return fmt.Errorf("uow: Populate %s.%s: %w", meta.Name, rel.Name, err)
+		}
+		if len(groups[head]) > 0 && len(children) > 0 {
+			if err := em.populate(ctx, rel.Target, children, groups[head]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// keyTuple is the normalised value of some columns of an entity, usable as
+// a map key; ok is false when one of them is NULL or zero.
+func keyTuple(v reflect.Value, fs []*Field) (any, bool) {
+	if len(fs) == 1 {
+		fv := v.FieldByIndex(fs[0].Index)
+		if fv.IsZero() {
+			return nil, false
+		}
+		k := normKey(fv)
+		if valid, ok := nullValid(fv); ok {
+			if !valid {
+				return nil, false
+			}
+			k = normKey(fv.Field(0))
+		}
+		return k, k != nil
+	}
+	var b strings.Builder
+	for i, f := range fs {
+		fv := v.FieldByIndex(f.Index)
+		if fv.IsZero() {
+			return nil, false
+		}
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		fmt.Fprintf(&b, "%v", normKey(fv))
+	}
+	return b.String(), true
+}
+
+// nullValid reports the Valid flag of sql.Null*-like structs.
+func nullValid(v reflect.Value) (valid, isNull bool) {
+	if v.Kind() != reflect.Struct || v.NumField() != 2 {
+		return false, false
+	}
+	f := v.Type().Field(1)
+	if f.Name != "Valid" || f.Type.Kind() != reflect.Bool {
+		return false, false
+	}
+	return v.Field(1).Bool(), true
+}
+
+// inFilter matches rows whose columns fs (of the queried entity) take one
+// of the given value tuples.
+func inFilter(fs []*Field, tuples [][]any) Filter {
+	if len(fs) == 1 {
+		vals := make([]any, len(tuples))
+		for i, t := range tuples {
+			vals[i] = t[0]
+		}
+		return In(fs[0].Column, vals)
+	}
+	var ors []Filter
+	for _, t := range tuples {
+		var ands []Filter
+		for i, f := range fs {
+			ands = append(ands, Eq(f.Column, t[i]))
+		}
+		ors = append(ors, And(ands...))
+	}
+	return Or(ors...)
+}
+
+func (em *EntityManager) loadRelation(ctx context.Context, rel *Relation, owners []*entry) ([]*entry, error) {
+	switch rel.Kind {
+	case HasMany, HasOne:
+		return em.loadHas(ctx, rel, owners)
+	case BelongsTo:
+		return em.loadBelongs(ctx, rel, owners)
+	case ManyToMany:
+		return em.loadM2M(ctx, rel, owners)
+	}
+	return nil, fmt.Errorf("unsupported relation kind %v", rel.Kind)
+}
+
+func tupleOf(v reflect.Value, fs []*Field) []any {
+	out := make([]any, len(fs))
+	for i, f := range fs {
+		out[i] = v.FieldByIndex(f.Index).Interface()
+	}
+	return out
+}
+
+func (em *EntityManager) selectWhere(ctx context.Context, meta *Entity, f Filter) ([]*entry, error) {
+	q := &query{meta: meta, where: []Filter{f}}
+	for _, pk := range meta.PrimaryKey {
+		q.order = append(q.order, orderItem{field: pk.Column})
+	}
+	sqlText, args, err := q.selectSQL(nil)
+	if err != nil {
+		return nil, err
+	}
+	return em.load(ctx, meta, sqlText, args, 0)
+}
+
+func (em *EntityManager) loadHas(ctx context.Context, rel *Relation, owners []*entry) ([]*entry, error) {
+	seen := map[any]bool{}
+	var tuples [][]any
+	for _, o := range owners {
+		k, ok := keyTuple(o.val, rel.References)
+		if !ok || seen[k] {
+			continue
+		}
+		seen[k] = true
+		tuples = append(tuples, tupleOf(o.val, rel.References))
+	}
+	byOwner := map[any][]*entry{}
+	var children []*entry
+	if len(tuples) > 0 {
+		var err error
+		children, err = em.selectWhere(ctx, rel.Target, inFilter(rel.ForeignKey, tuples))
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range children {
+			k, ok := keyTuple(c.val, rel.ForeignKey)
+			if ok {
+				byOwner[k] = append(byOwner[k], c)
+			}
+		}
+	}
+	for _, o := range owners {
+		k, _ := keyTuple(o.val, rel.References)
+		setRelation(rel, o.val.FieldByIndex(rel.Index), byOwner[k])
+	}
+	return children, nil
+}
+
+func (em *EntityManager) loadBelongs(ctx context.Context, rel *Relation, owners []*entry) ([]*entry, error) {
+	seen := map[any]bool{}
+	var tuples [][]any
+	for _, o := range owners {
+		k, ok := keyTuple(o.val, rel.ForeignKey)
+		if !ok || seen[k] {
+			continue
+		}
+		seen[k] = true
+		t := make([]any, len(rel.ForeignKey))
+		for i, f := range rel.ForeignKey {
+			fv := o.val.FieldByIndex(f.Index)
+			for fv.Kind() == reflect.Pointer {
+				fv = fv.Elem()
+			}
+			if _, isNull := nullValid(fv); isNull {
+				fv = fv.Field(0)
+			}
+			t[i] = fv.Interface()
+		}
+		tuples = append(tuples, t)
+	}
+	var targets []*entry
+	byKey := map[any]*entry{}
+	if len(tuples) > 0 {
+		var err error
+		targets, err = em.selectWhere(ctx, rel.Target, inFilter(rel.References, tuples))
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range targets {
+			if k, ok := keyTuple(t.val, rel.References); ok {
+				byKey[k] = t
+			}
+		}
+	}
+	for _, o := range owners {
+		k, ok := keyTuple(o.val, rel.ForeignKey)
+		var list []*entry
+		if ok && byKey[k] != nil {
+			list = []*entry{byKey[k]}
+		}
+		setRelation(rel, o.val.FieldByIndex(rel.Index), list)
+	}
+	return targets, nil
+}
+
+func (em *EntityManager) loadM2M(ctx context.Context, rel *Relation, owners []*entry) ([]*entry, error) {
+	seen := map[any]bool{}
+	var tuples [][]any
+	for _, o := range owners {
+		k, ok := keyTuple(o.val, rel.OwnerKey)
+		if !ok || seen[k] {
+			continue
+		}
+		seen[k] = true
+		tuples = append(tuples, tupleOf(o.val, rel.OwnerKey))
+	}
+	if len(tuples) == 0 {
+		return nil, nil
+	}
+	// SELECT j.owner cols, t.* FROM target t JOIN join j ON t.key = j.ref WHERE j.owner IN (...)
+	c := &sqlCtx{}
+	jt := quoteIdent("j")
+	c.resolve = func(name string) (string, error) {
+		for _, col := range rel.JoinForeignKey {
+			if col == name {
+				return jt + "." + quoteIdent(col), nil
+			}
+		}
+		return "", fmt.Errorf("%w: %s", ErrUnknownField, name)
+	}
+	var ownerCols []*Field
+	for i, col := range rel.JoinForeignKey {
+		ownerCols = append(ownerCols, &Field{Name: col, Column: col, Index: rel.OwnerKey[i].Index})
+	}
+	cond, err := inFilter(ownerCols, tuples).build(c)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for _, col := range rel.JoinForeignKey {
+		b.WriteString(jt + "." + quoteIdent(col) + ", ")
+	}
+	tq := quoteIdent("t")
+	b.WriteString(selectList(rel.Target, tq))
+	b.WriteString(" FROM " + quoteTable(rel.Target.Table) + " AS " + tq + " JOIN " + quoteTable(rel.JoinTable) + " AS " + jt + " ON ")
+	for i, col := range rel.JoinReferences {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteString(tq + "." + quoteIdent(rel.TargetKey[i].Column) + " = " + jt + "." + quoteIdent(col))
+	}
+	b.WriteString(" WHERE " + cond + " ORDER BY ")
+	for i, pk := range rel.Target.PrimaryKey {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(tq + "." + quoteIdent(pk.Column))
+	}
+	ents, extras, err := em.loadExtra(ctx, rel.Target, b.String(), c.args, len(rel.JoinForeignKey))
+	if err != nil {
+		return nil, err
+	}
+	byOwner := map[any][]*entry{}
+	for i, t := range ents {
+		var k any
+		if len(extras[i]) == 1 {
+			k = normKey(reflect.ValueOf(extras[i][0]))
+		} else {
+			var sb strings.Builder
+			for j, x := range extras[i] {
+				if j > 0 {
+					sb.WriteByte(0)
+				}
+				fmt.Fprintf(&sb, "%v", normKey(reflect.ValueOf(x)))
+			}
+			k = sb.String()
+		}
+		byOwner[k] = append(byOwner[k], t)
+	}
+	var uniq []*entry
+	seenT := map[*entry]bool{}
+	for _, t := range ents {
+		if !seenT[t] {
+			seenT[t] = true
+			uniq = append(uniq, t)
+		}
+	}
+	for _, o := range owners {
+		k, _ := keyTuple(o.val, rel.OwnerKey)
+		list := byOwner[k]
+		setRelation(rel, o.val.FieldByIndex(rel.Index), list)
+		if o.coll == nil {
+			o.coll = map[*Relation]map[any]bool{}
+		}
+		set := map[any]bool{}
+		for _, t := range list {
+			set[t.key] = true
+		}
+		o.coll[rel] = set
+	}
+	return uniq, nil
+}
+
+// setRelation stores loaded entities in a relation field: a slice of
+// pointers or values, a pointer, or a struct value. Value slices and struct
+// fields hold copies of the managed entities; use pointers ([]*Version,
+// *Package) to edit related entities through the relation.
+func setRelation(rel *Relation, fv reflect.Value, list []*entry) {
+	t := fv.Type()
+	switch t.Kind() {
+	case reflect.Slice:
+		s := reflect.MakeSlice(t, len(list), len(list))
+		for i, en := range list {
+			if t.Elem().Kind() == reflect.Pointer {
+				s.Index(i).Set(en.ptr)
+			} else {
+				s.Index(i).Set(en.val)
+			}
+		}
+		fv.Set(s)
+	case reflect.Pointer:
+		if len(list) == 0 {
+			fv.Set(reflect.Zero(t))
+		} else {
+			fv.Set(list[0].ptr)
+		}
+	case reflect.Struct:
+		if len(list) == 0 {
+			fv.Set(reflect.Zero(t))
+		} else {
+			fv.Set(list[0].val)
+		}
+	}
+}
