@@ -18,7 +18,6 @@ import (
 	"github.com/golangci/plugin-module-register/register"
 	"golang.org/x/tools/go/analysis"
 
-	"github.com/ormshift/ormshift/analyzers/internal/rules"
 	"github.com/ormshift/ormshift/analyzers/suite"
 	"github.com/ormshift/ormshift/analyzers/vetdriver"
 )
@@ -53,37 +52,18 @@ func New(conf any) (register.LinterPlugin, error) {
 }
 
 // BuildAnalyzers returns the selected analyzers, with //ormshift:ignore
-// suppression and rule-level enable/disable built in.
+// suppression and rule-level enable/disable built in, plus the "ormshift"
+// analyzer that reports ignores without a reason or that suppress nothing,
+// unknown rules in ignores and // ormshift:todo markers (unless its rules
+// are disabled).
 func (p *Plugin) BuildAnalyzers() ([]*analysis.Analyzer, error) {
-	selected, err := vetdriver.Selected(suite.WithIgnores(), p.settings.Enable, p.settings.Disable)
+	selected, err := vetdriver.Selected(suite.All(), p.settings.Enable, p.settings.Disable)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*analysis.Analyzer, 0, len(selected))
-	for _, a := range selected {
-		out = append(out, p.ruleFilter(a))
-	}
-	return out, nil
+	enabled := func(id string) bool { return vetdriver.RuleEnabled(id, p.settings.Enable, p.settings.Disable) }
+	return suite.ForUnits(selected, enabled), nil
 }
 
 // GetLoadMode asks golangci-lint for type information.
 func (p *Plugin) GetLoadMode() string { return register.LoadModeTypesInfo }
-
-// ruleFilter drops diagnostics whose rule id is not enabled.
-func (p *Plugin) ruleFilter(a *analysis.Analyzer) *analysis.Analyzer {
-	if len(p.settings.Enable) == 0 && len(p.settings.Disable) == 0 {
-		return a
-	}
-	g := *a
-	run := a.Run
-	g.Run = func(pass *analysis.Pass) (any, error) {
-		report := pass.Report
-		pass.Report = func(d analysis.Diagnostic) {
-			if vetdriver.RuleEnabled(rules.ID(a.Name, d.Category), p.settings.Enable, p.settings.Disable) {
-				report(d)
-			}
-		}
-		return run(pass)
-	}
-	return &g
-}

@@ -61,9 +61,35 @@ func TestPluginSettingsErrors(t *testing.T) {
 	if _, err := ctor(map[string]any{"enable": []any{"nosuch"}}); err == nil {
 		t.Error("an unknown analyzer was accepted")
 	}
+	// Enabling an analyzer by name keeps the directive checks ("ormshift");
+	// disabling "ormshift" drops them.
 	p := newPlugin(t, map[string]any{"enable": []any{"legacycall"}})
 	as, err := p.BuildAnalyzers()
-	if err != nil || len(as) != 1 || as[0].Name != "legacycall" {
+	if err != nil || len(as) != 2 || as[0].Name != "legacycall" || as[1].Name != "ormshift" {
 		t.Errorf("enable legacycall: %v, %v", as, err)
 	}
+	p = newPlugin(t, map[string]any{"enable": []any{"legacycall"}, "disable": []any{"ormshift"}})
+	as, err = p.BuildAnalyzers()
+	if err != nil || len(as) != 1 || as[0].Name != "legacycall" {
+		t.Errorf("enable legacycall, disable ormshift: %v, %v", as, err)
+	}
+}
+
+// TestPluginDirectives: the plugin reports the directives' problems
+// (ignore without reason, unused ignore, unknown rule, todo) as ormshift vet
+// does.
+func TestPluginDirectives(t *testing.T) {
+	as, err := newPlugin(t, map[string]any{}).BuildAnalyzers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := as[len(as)-1]
+	if last.Name != "ormshift" {
+		t.Fatalf("last analyzer %q, want the ormshift directive reporter", last.Name)
+	}
+	dir, err := filepath.Abs(filepath.Join("..", "legacycall", "testdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	analysistest.Run(t, dir, last, "unitdirectivesall")
 }

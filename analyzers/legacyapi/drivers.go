@@ -131,8 +131,30 @@ func pgxMethods() map[string]*Method {
 	)
 }
 
+// UOW is ormshift's own unit-of-work runtime: converted code must not
+// bring the injection back through its raw SQL escape hatch,
+// (*EntityManager).Exec(ctx, sql, args...) and Raw[T](ctx, em, sql,
+// args...) (uow/em.go, uow/raw.go: sql goes to pgx as written, $n
+// placeholders).
+var UOW = &Library{
+	Name:        "ormshift uow",
+	Short:       "uow",
+	Path:        "github.com/ormshift/ormshift/uow",
+	HandleType:  "EntityManager",
+	Placeholder: PlaceholderDollar,
+	Driver:      true,
+	Methods: table(
+		rawCall("Exec", ReturnsResult, stmtAt(1, 2, citeUOW)),
+	),
+	Funcs: table(
+		rawCall("Raw", ReturnsRows, stmtAt(2, 3, citeUOW)),
+	),
+}
+
+const citeUOW = "ormshift uow em.go Exec / raw.go Raw: sql is passed to pgx as written"
+
 // Drivers lists the non-ORM SQL libraries.
-var Drivers = []*Library{DatabaseSQL, Sqlx, Pgx, PgxPool}
+var Drivers = []*Library{DatabaseSQL, Sqlx, Pgx, PgxPool, UOW}
 
 // ResolveSQL is Resolve over the legacy ORMs and the drivers: the library
 // and row of a function or method that may take SQL text.

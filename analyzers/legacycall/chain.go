@@ -104,9 +104,19 @@ type Chain struct {
 
 // Message is the diagnostic text:
 // legacy GORM Find on Package (packages): where a = ?, limit 10.
+// Transaction control and raw SQL without a model say no "on ...": they
+// are not about one model (the SQL names its tables).
 func (c *Chain) Message() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "legacy %s %s on ", c.Short, c.Op)
+	fmt.Fprintf(&b, "legacy %s %s", c.Short, c.Op)
+	if c.Model == "" && c.Table == "" && (c.Kind == "tx" || c.Kind == "raw") {
+		if len(c.Clauses) > 0 {
+			b.WriteString(": ")
+			b.WriteString(strings.Join(c.Clauses, ", "))
+		}
+		return b.String()
+	}
+	b.WriteString(" on ")
 	switch {
 	case c.Model != "" && c.Table != "":
 		fmt.Fprintf(&b, "%s (%s)", c.Model, c.Table)

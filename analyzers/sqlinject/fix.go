@@ -242,9 +242,16 @@ func (a *analyzer) clauseImport(f *ast.File) (string, *analysis.TextEdit) {
 		if !ok || gd.Tok != token.IMPORT {
 			continue
 		}
-		if gd.Lparen.IsValid() {
-			last := gd.Specs[len(gd.Specs)-1]
-			return "clause", &analysis.TextEdit{Pos: last.End(), End: last.End(), NewText: []byte("\n\t" + strconv.Quote(path))}
+		if gd.Lparen.IsValid() && len(gd.Specs) > 0 {
+			// Next to gorm.io/gorm when it is imported (the same group),
+			// else after the last import.
+			after := gd.Specs[len(gd.Specs)-1]
+			for _, sp := range gd.Specs {
+				if is, ok := sp.(*ast.ImportSpec); ok && is.Path.Value == `"gorm.io/gorm"` {
+					after = sp
+				}
+			}
+			return "clause", &analysis.TextEdit{Pos: after.End(), End: after.End(), NewText: []byte("\n\t" + strconv.Quote(path))}
 		}
 		return "clause", &analysis.TextEdit{Pos: gd.End(), End: gd.End(), NewText: []byte("\nimport " + strconv.Quote(path))}
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 func TestSQLInject(t *testing.T) {
-	analysistest.Run(t, analysistest.TestData(), sqlinject.Analyzer, "injectcases", "injecthelpers")
+	analysistest.Run(t, analysistest.TestData(), sqlinject.Analyzer, "injectcases", "injecthelpers", "injectuow")
 }
 
 func TestSuggestedFixes(t *testing.T) {

@@ -34,12 +34,36 @@ func ByName(name string) *analysis.Analyzer {
 }
 
 // WithIgnores returns the suite with //ormshift:ignore suppression built
-// into each analyzer, for drivers that do not suppress themselves (go vet
-// -vettool, golangci-lint).
+// into each analyzer (results unchanged). ForUnits is what go vet -vettool
+// and golangci-lint run: it also reports the directives' problems.
 func WithIgnores() []*analysis.Analyzer {
 	var out []*analysis.Analyzer
 	for _, a := range All() {
 		out = append(out, directive.Filter(a))
+	}
+	return out
+}
+
+// ForUnits returns the analyzers for drivers that analyze one package at a
+// time and cannot suppress findings themselves (go vet -vettool,
+// golangci-lint): each selected analyzer with //ormshift:ignore
+// suppression and rule selection built in (enabled nil = every rule), plus
+// the "ormshift" analyzer that reports the directives themselves
+// (ormshift/ignore-reason, ormshift/unused-ignore, ormshift/todo,
+// ormshift/bad-directive), as ormshift vet does. The returned analyzers'
+// results are not the suite's results: programs that need legacycall's
+// chains require legacycall.Analyzer itself.
+func ForUnits(selected []*analysis.Analyzer, enabled func(id string) bool) []*analysis.Analyzer {
+	var out []*analysis.Analyzer
+	for _, a := range selected {
+		out = append(out, directive.Track(a, enabled))
+	}
+	driverOn := enabled == nil
+	for _, r := range rules.All() {
+		driverOn = driverOn || (r.Analyzer == rules.DriverAnalyzer && enabled(r.ID))
+	}
+	if driverOn {
+		out = append(out, directive.Reporter(append([]*analysis.Analyzer(nil), out...), enabled))
 	}
 	return out
 }

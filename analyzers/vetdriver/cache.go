@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/tools/go/packages"
 )
@@ -42,7 +43,7 @@ func cacheDir() (string, bool) {
 // checking, no build).
 func runKey(ctx context.Context, cfg *Config, analyzers []string) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "ormshift vet cache v1\n")
+	fmt.Fprintf(h, "ormshift vet cache v2\n")
 	exe, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("cache key: %w", err)
@@ -94,6 +95,7 @@ func runKey(ctx context.Context, cfg *Config, analyzers []string) (string, error
 		}
 	})
 	sort.Strings(ids)
+	goMods := map[string]bool{}
 	for _, id := range ids {
 		p := all[id]
 		fmt.Fprintf(h, "pkg %s root=%v errors=%d\n", id, roots[p], len(p.Errors))
@@ -102,14 +104,23 @@ func runKey(ctx context.Context, cfg *Config, analyzers []string) (string, error
 		}
 		files := append(append(append([]string(nil), p.GoFiles...), p.OtherFiles...), p.EmbedFiles...)
 		sort.Strings(files)
+		if m := p.Module; m != nil && m.Main && m.GoMod != "" && !goMods[m.GoMod] {
+			// go.mod's go line sets the language version of type checking.
+			goMods[m.GoMod] = true
+			if err := hashContent(h, m.GoMod); err != nil {
+				return "", err
+			}
+		}
 		switch {
-		case roots[p]:
+		case roots[p] || (p.Module != nil && (p.Module.Main || (p.Module.Replace != nil && p.Module.Replace.Version == ""))):
+			// The analyzed packages, the other packages of the main
+			// module (their facts) and local replacements: by content.
 			for _, f := range files {
 				if err := hashContent(h, f); err != nil {
 					return "", err
 				}
 			}
-		case p.Module != nil && p.Module.Replace == nil && p.Module.Version != "" && !p.Module.Main:
+		case inModCache(p.Module):
 			// A module version in the module cache never changes.
 			fmt.Fprintf(h, "module %s@%s %s\n", p.Module.Path, p.Module.Version, p.Module.Dir)
 		default:
@@ -121,6 +132,16 @@ func runKey(ctx context.Context, cfg *Config, analyzers []string) (string, error
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// inModCache reports whether m is a module version extracted in the
+// module cache (path@version, read-only), not a vendored or replaced copy
+// that may be edited.
+func inModCache(m *packages.Module) bool {
+	if m == nil || m.Main || m.Replace != nil || m.Version == "" || m.Dir == "" {
+		return false
+	}
+	return strings.HasSuffix(filepath.ToSlash(m.Dir), "@"+m.Version)
 }
 
 func hashStat(w io.Writer, name string) error {
@@ -168,7 +189,29 @@ func loadCached(key string) (*Report, bool) {
 		return nil, false
 	}
 	rep.Cached = true
+	now := time.Now()
+	_ = os.Chtimes(p, now, now) // used: keep it through trimming
 	return &rep, true
+}
+
+// cacheMaxAge is how long an entry no run has used stays in the cache.
+const cacheMaxAge = 5 * 24 * time.Hour
+
+// trimCache deletes, at most once a day, the entries no run has used for
+// cacheMaxAge (as the go command trims its build cache).
+func trimCache(dir string) {
+	marker := filepath.Join(dir, "trim.txt")
+	if fi, err := os.Stat(marker); err == nil && time.Since(fi.ModTime()) < 24*time.Hour {
+		return
+	}
+	_ = os.WriteFile(marker, []byte(time.Now().Format(time.RFC3339)+"\n"), 0o644)
+	cutoff := time.Now().Add(-cacheMaxAge)
+	entries, _ := filepath.Glob(filepath.Join(dir, "*", "*.json"))
+	for _, e := range entries {
+		if fi, err := os.Stat(e); err == nil && fi.ModTime().Before(cutoff) {
+			_ = os.Remove(e)
+		}
+	}
 }
 
 // storeCached saves a report under key (best effort: a cache that cannot
@@ -186,4 +229,7 @@ func storeCached(key string, rep *Report) {
 		return
 	}
 	_ = writeAtomic(p, data)
+	if dir, ok := cacheDir(); ok {
+		trimCache(dir)
+	}
 }

@@ -45,6 +45,11 @@ type Config struct {
 	// configuration, sources and dependencies); see cache.go. Callers that
 	// need the loaded packages (fixes, inventory) leave it off.
 	Cache bool
+
+	// quiet are the IDs of packages Load analyzes for their facts only, set
+	// by Load: module packages the patterns import but do not name, and,
+	// with tests, p when "p [p.test]" is reported.
+	quiet map[string]bool
 }
 
 // Position is a resolved source position.
@@ -107,8 +112,10 @@ type Report struct {
 	Analyzers []string `json:"analyzers"`
 
 	// Loaded are the analyzed packages; Graph the analysis graph (for
-	// callers such as inventory that read analyzer results).
+	// callers such as inventory that read analyzer results: skip the
+	// roots for which Quiet is true, analyzed for their facts only).
 	Loaded []*packages.Package `json:"-"`
+	quiet  map[string]bool
 	// Cached is true when the report was replayed from the cache.
 	Cached bool           `json:"-"`
 	Graph  *checker.Graph `json:"-"`
@@ -117,7 +124,7 @@ type Report struct {
 
 // LoadMode is the go/packages mode the driver uses.
 const LoadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedImports |
-	packages.NeedTypes | packages.NeedTypesSizes | packages.NeedSyntax | packages.NeedTypesInfo | packages.NeedModule
+	packages.NeedTypes | packages.NeedTypesSizes | packages.NeedSyntax | packages.NeedTypesInfo | packages.NeedModule | packages.NeedForTest
 
 // Selected applies Enable/Disable to the analyzers: an analyzer runs
 // unless disabled as a whole or not enabled by name or by one of its rules.
@@ -203,21 +210,69 @@ func Load(ctx context.Context, cfg *Config) (ok []*packages.Package, errs []Pack
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("load %s: %w", strings.Join(patterns, " "), err)
 	}
-	// With tests, "p [p.test]" contains p's files: analyze it instead of p,
-	// and skip the generated test main "p.test".
+	// Facts (helpers that reach a sink, chains built in helpers, table
+	// names) come from the packages analyzed from source. When the patterns
+	// leave out packages of the main module that the named ones import
+	// (ormshift vet ./api, where api calls service), load those too, for
+	// their facts only: their findings are not reported. Each round adds
+	// the module-local imports of the packages loaded so far.
+	requested := map[string]bool{}
+	for _, p := range pkgs {
+		requested[p.ID] = true
+	}
+	if len(moduleLocalImports(pkgs)) > 0 {
+		// The whole module-local closure, from a cheap go list -deps.
+		deps, err := packages.Load(&packages.Config{
+			Context: ctx, Dir: cfg.Dir, Env: cfg.Env, Tests: cfg.Tests, BuildFlags: cfg.BuildFlags,
+			Mode: packages.NeedName | packages.NeedImports | packages.NeedDeps | packages.NeedModule,
+		}, patterns...)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("load %s: %w", strings.Join(patterns, " "), err)
+		}
+		named := map[string]bool{}
+		for _, p := range pkgs {
+			named[p.PkgPath] = true
+		}
+		var more []string
+		packages.Visit(deps, nil, func(p *packages.Package) {
+			if p.Module != nil && p.Module.Main && !named[p.PkgPath] && p.ForTest == "" && !strings.HasSuffix(p.PkgPath, "_test") && !strings.HasSuffix(p.ID, ".test") {
+				named[p.PkgPath] = true
+				more = append(more, p.PkgPath)
+			}
+		})
+		sort.Strings(more)
+		if len(more) > 0 {
+			fset = token.NewFileSet()
+			pcfg.Fset = fset
+			pkgs, err = packages.Load(pcfg, append(append([]string(nil), patterns...), more...)...)
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("load %s: %w", strings.Join(patterns, " "), err)
+			}
+		}
+	}
+	// With tests, "p [p.test]" contains p's files: report its findings,
+	// not p's. p is still analyzed, quietly, because the other packages
+	// import p (not p [p.test]) and need its facts. The generated test main
+	// "p.test" is skipped.
 	hasTestVariant := map[string]bool{}
 	for _, p := range pkgs {
 		if p.ForTest != "" && p.PkgPath == p.ForTest {
 			hasTestVariant[p.PkgPath] = true
 		}
 	}
+	cfg.quiet = map[string]bool{}
+	dupOf := map[*packages.Package]bool{}
 	var roots []*packages.Package
 	for _, p := range pkgs {
 		if strings.HasSuffix(p.ID, ".test") && p.Name == "main" && p.ForTest == "" {
 			continue
 		}
-		if p.ForTest == "" && hasTestVariant[p.PkgPath] {
-			continue
+		dup := p.ForTest == "" && hasTestVariant[p.PkgPath]
+		if dup || !requested[p.ID] {
+			cfg.quiet[p.ID] = true
+		}
+		if dup {
+			dupOf[p] = true
 		}
 		roots = append(roots, p)
 	}
@@ -230,6 +285,9 @@ func Load(ctx context.Context, cfg *Config) (ok []*packages.Package, errs []Pack
 			continue
 		}
 		bad[p] = true
+		if dupOf[p] {
+			continue // "p [p.test]" reports the same errors
+		}
 		if len(p.Errors) == 0 {
 			errs = append(errs, PackageError{Package: p.ID, Message: "package could not be type-checked"})
 		}
@@ -308,12 +366,15 @@ func Run(ctx context.Context, cfg *Config) (rep *Report, err error) {
 			}
 		}()
 	}
-	rep = &Report{Errors: perrs, Loaded: pkgs, Fset: fset}
+	rep = &Report{Errors: perrs, Fset: fset, quiet: cfg.quiet}
 	for _, a := range analyzers {
 		rep.Analyzers = append(rep.Analyzers, a.Name)
 	}
 	for _, p := range pkgs {
-		rep.Packages = append(rep.Packages, p.ID)
+		if !cfg.quiet[p.ID] {
+			rep.Packages = append(rep.Packages, p.ID)
+			rep.Loaded = append(rep.Loaded, p)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -330,6 +391,9 @@ func Run(ctx context.Context, cfg *Config) (rep *Report, err error) {
 		}
 		rep.Graph = graph
 		for _, act := range graph.Roots {
+			if cfg.quiet[act.Package.ID] {
+				continue // analyzed for its facts only
+			}
 			if act.Err != nil {
 				rep.Errors = append(rep.Errors, PackageError{Package: act.Package.ID, Message: fmt.Sprintf("%s: %v", act.Analyzer.Name, act.Err)})
 				continue
@@ -339,7 +403,7 @@ func Run(ctx context.Context, cfg *Config) (rep *Report, err error) {
 			}
 		}
 	}
-	rep.Findings, rep.Suppressed = suppress(cfg, fset, pkgs, raw)
+	rep.Findings, rep.Suppressed = suppress(cfg, fset, rep.Loaded, raw)
 	sortFindings(rep.Findings)
 	sort.Slice(rep.Errors, func(i, j int) bool {
 		if rep.Errors[i].Package != rep.Errors[j].Package {
@@ -349,6 +413,11 @@ func Run(ctx context.Context, cfg *Config) (rep *Report, err error) {
 	})
 	return rep, nil
 }
+
+// Quiet reports whether the package with that ID was analyzed only for
+// the facts the reported packages need (a module package the patterns did
+// not name, or p when its test variant "p [p.test]" is reported).
+func (r *Report) Quiet(id string) bool { return r.quiet[id] }
 
 // guard returns a copy of a whose Run turns a panic into an error, so one
 // analyzer failing on strange input does not take the run down.
@@ -409,16 +478,14 @@ func suppress(cfg *Config, fset *token.FileSet, pkgs []*packages.Package, raw []
 			byFile[tf.Name()] = &fileDirs{pkg: p, ignores: ignores}
 			for _, ig := range ignores {
 				if ig.Reason == "" {
-					driver(p, rules.IgnoreReason, ig.Pos, ig.End,
-						fmt.Sprintf("ormshift:ignore %s has no reason: write why after the rule", strings.Join(ig.Rules, ",")), nil)
+					driver(p, rules.IgnoreReason, ig.Pos, ig.End, directive.ReasonMessage(ig), nil)
+				}
+				if unknown := ig.UnknownRules(); len(unknown) > 0 {
+					driver(p, rules.BadDirective, ig.Pos, ig.End, directive.UnknownMessage(unknown), nil)
 				}
 			}
 			for _, t := range todos {
-				msg := fmt.Sprintf("ormshift:todo(%s)", t.Rule)
-				if t.Reason != "" {
-					msg += ": " + t.Reason
-				}
-				driver(p, rules.Todo, t.Pos, t.End, msg, nil)
+				driver(p, rules.Todo, t.Pos, t.End, directive.TodoMessage(t), nil)
 			}
 			for _, pr := range problems {
 				driver(p, rules.BadDirective, pr.Pos, pr.End, pr.Message, nil)
@@ -472,47 +539,25 @@ func suppress(cfg *Config, fset *token.FileSet, pkgs []*packages.Package, raw []
 	for _, name := range files {
 		fd := byFile[name]
 		for _, ig := range fd.ignores {
-			if ig.Used || !ranAny(ig, analyzerOn, enabled) {
+			if ig.Used || !ig.Ran(analyzerOn, enabled) {
 				continue
 			}
-			driver(fd.pkg, rules.UnusedIgnore, ig.Pos, ig.End,
-				fmt.Sprintf("ormshift:ignore %s suppresses nothing: remove it", strings.Join(ig.Rules, ",")),
+			driver(fd.pkg, rules.UnusedIgnore, ig.Pos, ig.End, directive.UnusedMessage(ig),
 				[]Fix{removeComment(fset, name, ig)})
 		}
 	}
 	return out, suppressed
 }
 
-// ranAny reports whether one of the directive's rules belongs to an
-// analyzer that ran and is enabled: only then can it be called unused.
-func ranAny(ig *directive.Ignore, analyzerOn map[string]bool, enabled func(string) bool) bool {
-	for _, r := range ig.Rules {
-		name, _, _ := strings.Cut(r, "/")
-		if r == "all" || (analyzerOn[name] && enabled(r)) {
-			return true
-		}
-	}
-	return false
-}
-
 // removeComment is the fix that deletes an unused directive: the whole line
 // when the comment is alone on it, else the comment and the blanks before.
 func removeComment(fset *token.FileSet, name string, ig *directive.Ignore) Fix {
 	tf := fset.File(ig.Pos)
-	start, end := ig.Pos, ig.End
-	if ig.OwnLine {
-		line := tf.Line(ig.Pos)
-		start = tf.LineStart(line)
-		if line < tf.LineCount() {
-			end = tf.LineStart(line + 1)
-		}
-	} else if src, err := os.ReadFile(name); err == nil {
-		off := tf.Offset(start)
-		for off > 0 && (src[off-1] == ' ' || src[off-1] == '\t') {
-			off--
-		}
-		start = tf.Pos(off)
+	var src []byte
+	if !ig.OwnLine {
+		src, _ = os.ReadFile(name)
 	}
+	start, end := directive.RemovalRange(tf, src, ig)
 	return Fix{Message: "remove the unused ormshift:ignore", Edits: []Edit{{
 		File: name, Start: position("", fset, start), End: position("", fset, end), New: "",
 	}}}
@@ -580,3 +625,37 @@ func sortFindings(fs []Finding) {
 
 // ErrNoPackages is returned when the patterns match no package.
 var ErrNoPackages = errors.New("no packages to analyze")
+
+// moduleLocalImports returns the import paths, sorted, of packages of a
+// main module that the loaded packages import but that were not loaded from
+// source themselves.
+func moduleLocalImports(pkgs []*packages.Package) []string {
+	loaded := map[string]bool{}
+	var mods []string
+	for _, p := range pkgs {
+		loaded[p.PkgPath] = true
+		if p.Module != nil && p.Module.Main {
+			mods = append(mods, p.Module.Path)
+		}
+	}
+	inModule := func(path string) bool {
+		for _, m := range mods {
+			if path == m || strings.HasPrefix(path, m+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range pkgs {
+		for path := range p.Imports {
+			if !loaded[path] && !seen[path] && inModule(path) {
+				seen[path] = true
+				out = append(out, path)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -22,7 +22,7 @@ const UOWPath = "github.com/ormshift/ormshift/uow"
 // converted counterpart of the legacy kinds.
 var uowKinds = map[string]string{
 	"Find": "read", "FindOne": "read", "FindOneOrFail": "read", "Get": "read", "Count": "read",
-	"Exists": "read", "Refresh": "read",
+	"Exists": "read", "Refresh": "read", "Select": "read",
 	"Persist": "write", "Remove": "write", "Flush": "write",
 	"Exec": "raw", "Query": "raw", "QueryRow": "raw", "Raw": "raw",
 	"Transactional": "tx",
@@ -101,7 +101,7 @@ func BuildInventory(rep *Report) (*Inventory, error) {
 	found := false
 	if rep.Graph != nil {
 		for _, act := range rep.Graph.Roots {
-			if act.Analyzer.Name != legacycall.Analyzer.Name {
+			if act.Analyzer.Name != legacycall.Analyzer.Name || rep.Quiet(act.Package.ID) {
 				continue
 			}
 			found = true

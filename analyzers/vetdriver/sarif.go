@@ -164,7 +164,7 @@ func SARIF(rep *Report, analyzers []*analysis.Analyzer, version string) *SARIFLo
 			r = Rule(id, docs[name])
 		}
 		sr := SARIFRule{ID: id, Name: ruleName(id), ShortDescription: SARIFMessage{Text: r.Short},
-			DefaultConfiguration: &SARIFRuleConfig{Level: "warning"}}
+			DefaultConfiguration: &SARIFRuleConfig{Level: sarifLevel(id)}, Properties: sarifProperties(id)}
 		if r.Help != "" {
 			sr.FullDescription = &SARIFMessage{Text: r.Help}
 			sr.Help = &SARIFMessage{Text: r.Help}
@@ -183,7 +183,7 @@ func SARIF(rep *Report, analyzers []*analysis.Analyzer, version string) *SARIFLo
 	}
 	for _, f := range rep.Findings {
 		res := SARIFResult{
-			RuleID: f.Rule, RuleIndex: index[f.Rule], Level: "warning",
+			RuleID: f.Rule, RuleIndex: index[f.Rule], Level: sarifLevel(f.Rule),
 			Message:   SARIFMessage{Text: f.Message},
 			Locations: []SARIFLocation{{PhysicalLocation: physical(f.Pos, f.End)}},
 			PartialFingerprints: map[string]string{
@@ -223,6 +223,36 @@ func SARIF(rep *Report, analyzers []*analysis.Analyzer, version string) *SARIFLo
 	}
 	run.Invocations = []SARIFInvocation{inv}
 	return &SARIFLog{Schema: SARIFSchema, Version: SARIFVersion, Runs: []SARIFRun{run}}
+}
+
+// sarifLevel is a rule's SARIF level: injection is an error, SQL that does
+// not parse or bind a warning, a legacy call site (migration work, not a
+// defect) a note; the driver's own rules are warnings, todos notes.
+func sarifLevel(id string) string {
+	name, _, _ := strings.Cut(id, "/")
+	switch {
+	case name == "sqlinject":
+		return "error"
+	case name == "legacycall", id == rules.Todo:
+		return "note"
+	}
+	return "warning"
+}
+
+// sarifProperties tags the injection rules for GitHub code scanning: the
+// "security" tag and a security-severity (CVSS-like score) make them
+// security alerts with a severity; CWE-89 is SQL injection, CWE-915 mass
+// assignment.
+func sarifProperties(id string) map[string]any {
+	switch id {
+	case "sqlinject/high":
+		return map[string]any{"tags": []string{"security", "external/cwe/cwe-89"}, "security-severity": "8.8", "precision": "high"}
+	case "sqlinject/medium":
+		return map[string]any{"tags": []string{"security", "external/cwe/cwe-89"}, "security-severity": "5.0", "precision": "medium"}
+	case "sqlinject/mass-assignment":
+		return map[string]any{"tags": []string{"security", "external/cwe/cwe-915"}, "security-severity": "6.5", "precision": "medium"}
+	}
+	return nil
 }
 
 // Rule describes a rule id that is not registered, from its analyzer's doc.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ormshift/ormshift/analyzers/suite"
@@ -181,6 +182,22 @@ func TestSARIF(t *testing.T) {
 	}
 	if !haveRead {
 		t.Error("rule legacycall/read missing or without help")
+	}
+	// Levels: a legacy call is a note; the injection rules are errors with
+	// a security-severity for code scanning.
+	for _, r := range run.Results {
+		if strings.HasPrefix(r.RuleID, "legacycall/") && r.Level != "note" {
+			t.Errorf("%s result level %q, want note", r.RuleID, r.Level)
+		}
+	}
+	var high bool
+	for _, r := range vetdriver.SARIF(&vetdriver.Report{Analyzers: []string{"sqlinject"}}, suite.All(), "test").Runs[0].Tool.Driver.Rules {
+		if r.ID == "sqlinject/high" {
+			high = r.DefaultConfiguration.Level == "error" && r.Properties["security-severity"] == "8.8"
+		}
+	}
+	if !high {
+		t.Error("rule sqlinject/high is not an error with security-severity 8.8")
 	}
 }
 

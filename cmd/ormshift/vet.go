@@ -84,7 +84,17 @@ The same binary works as go vet -vettool=$(which ormshift) ./...`,
 						}
 					}
 					rep.Findings = left
-					remaining = len(left)
+					if len(res.Files) > 0 {
+						// Positions and messages changed with the files:
+						// analyze again and report what is really left.
+						again, aerr := vetdriver.Run(cmd.Context(), cfg)
+						if aerr != nil {
+							fmt.Fprintln(cmd.ErrOrStderr(), "ormshift: analyzing the fixed files again:", aerr)
+						} else {
+							rep = again
+						}
+					}
+					remaining = len(rep.Findings)
 				}
 				if ferr != nil {
 					fmt.Fprintln(cmd.ErrOrStderr(), "ormshift:", ferr)

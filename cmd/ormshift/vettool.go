@@ -56,7 +56,10 @@ func isVetProtocol(args []string) bool {
 	return true
 }
 
-// vetToolAnalyzers is the suite with //ormshift:ignore suppression.
+// vetToolAnalyzers is the suite with //ormshift:ignore suppression, plus
+// the "ormshift" analyzer that reports the directives' own problems
+// (ormshift/ignore-reason, ormshift/unused-ignore, ormshift/todo,
+// ormshift/bad-directive).
 func vetToolAnalyzers() []*analysis.Analyzer {
-	return suite.WithIgnores()
+	return suite.ForUnits(suite.All(), nil)
 }

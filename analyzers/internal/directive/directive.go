@@ -10,10 +10,13 @@
 package directive
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
+	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 
 	"golang.org/x/tools/go/analysis"
 
@@ -64,8 +67,10 @@ func Parse(fset *token.FileSet, f *ast.File) (ignores []*Ignore, todos []*Todo, 
 			body := strings.TrimPrefix(text, "//")
 			trimmed := strings.TrimSpace(body)
 			switch {
-			case strings.HasPrefix(body, "ormshift:ignore"):
-				rest := strings.TrimPrefix(body, "ormshift:ignore")
+			// "// ormshift:ignore" (with a blank, as gofmt users write
+			// ordinary comments) is accepted like "//ormshift:ignore".
+			case strings.HasPrefix(trimmed, "ormshift:ignore"):
+				rest := strings.TrimPrefix(trimmed, "ormshift:ignore")
 				if rest != "" && rest[0] != ' ' && rest[0] != '\t' {
 					continue // ormshift:ignored..., not ours
 				}
@@ -197,6 +202,7 @@ func stmtEnd(f *ast.File, tf *token.File, line int) int {
 // //ormshift:ignore directive are dropped. Drivers that cannot see all
 // analyzers' findings at once (go vet -vettool, golangci-lint) use it; the
 // ormshift vet driver suppresses itself and also reports unused ignores.
+// Track does the same and also records which ignores were used.
 func Filter(a *analysis.Analyzer) *analysis.Analyzer {
 	g := *a
 	run := a.Run
@@ -222,4 +228,197 @@ func Filter(a *analysis.Analyzer) *analysis.Analyzer {
 		return run(pass)
 	}
 	return &g
+}
+
+// Messages of the driver rules, shared by every driver so that ormshift
+// vet, go vet -vettool and golangci-lint say the same thing.
+
+// ReasonMessage is the ormshift/ignore-reason message.
+func ReasonMessage(ig *Ignore) string {
+	return fmt.Sprintf("ormshift:ignore %s has no reason: write why after the rule", strings.Join(ig.Rules, ","))
+}
+
+// UnusedMessage is the ormshift/unused-ignore message.
+func UnusedMessage(ig *Ignore) string {
+	return fmt.Sprintf("ormshift:ignore %s suppresses nothing: remove it", strings.Join(ig.Rules, ","))
+}
+
+// TodoMessage is the ormshift/todo message.
+func TodoMessage(t *Todo) string {
+	msg := fmt.Sprintf("ormshift:todo(%s)", t.Rule)
+	if t.Reason != "" {
+		msg += ": " + t.Reason
+	}
+	return msg
+}
+
+// UnknownRules returns the rules of the directive that name no registered
+// analyzer or rule (a typo would otherwise silently suppress nothing).
+func (ig *Ignore) UnknownRules() []string {
+	var out []string
+	for _, r := range ig.Rules {
+		if !rules.Known(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// UnknownMessage is the ormshift/bad-directive message for unknown rules.
+func UnknownMessage(unknown []string) string {
+	return fmt.Sprintf("ormshift:ignore names unknown rule %s (ormshift vet --rules lists them)", strings.Join(unknown, ", "))
+}
+
+// Ran reports whether one of the directive's rules belongs to an analyzer
+// that ran (ran[name]) and is enabled: only then can it be called unused.
+func (ig *Ignore) Ran(ran map[string]bool, enabled func(string) bool) bool {
+	for _, r := range ig.Rules {
+		name, _, _ := strings.Cut(r, "/")
+		if r == "all" || (ran[name] && (enabled == nil || enabled(r))) {
+			return true
+		}
+	}
+	return false
+}
+
+// RemovalRange is what deleting the directive removes: its whole line when
+// the comment is alone on it, else the comment and the blanks before it
+// (src is the file's content; nil leaves the blanks).
+func RemovalRange(tf *token.File, src []byte, ig *Ignore) (start, end token.Pos) {
+	start, end = ig.Pos, ig.End
+	if ig.OwnLine {
+		line := tf.Line(ig.Pos)
+		start = tf.LineStart(line)
+		if line < tf.LineCount() {
+			end = tf.LineStart(line + 1)
+		}
+		return start, end
+	}
+	if off := tf.Offset(start); off <= len(src) {
+		for off > 0 && (src[off-1] == ' ' || src[off-1] == '\t') {
+			off--
+		}
+		start = tf.Pos(off)
+	}
+	return start, end
+}
+
+// Usage is the result of a Track'ed analyzer: the positions of the
+// ignores that suppressed at least one of its diagnostics.
+type Usage struct {
+	Analyzer string
+	Used     map[token.Pos]bool
+}
+
+// Track returns a copy of a that drops the diagnostics covered by an
+// //ormshift:ignore directive and those whose rule is not enabled
+// (enabled nil = all), and whose result is a *Usage saying which ignores
+// were used. The wrapped analyzer's own result is not passed on, so only
+// Reporter may Require a tracked analyzer.
+func Track(a *analysis.Analyzer, enabled func(id string) bool) *analysis.Analyzer {
+	g := *a
+	run := a.Run
+	g.ResultType = reflect.TypeOf((*Usage)(nil))
+	g.Run = func(pass *analysis.Pass) (any, error) {
+		var ignores []*Ignore
+		for _, f := range pass.Files {
+			igs, _, _ := Parse(pass.Fset, f)
+			ignores = append(ignores, igs...)
+		}
+		u := &Usage{Analyzer: a.Name, Used: map[token.Pos]bool{}}
+		var mu sync.Mutex
+		report := pass.Report
+		pass.Report = func(d analysis.Diagnostic) {
+			id := rules.ID(a.Name, d.Category)
+			p := pass.Fset.Position(d.Pos)
+			hit := false
+			for _, ig := range ignores {
+				if ig.Covers(p.Filename, p.Line, id) {
+					mu.Lock()
+					u.Used[ig.Pos] = true
+					mu.Unlock()
+					hit = true
+				}
+			}
+			if hit || (enabled != nil && !enabled(id)) {
+				return
+			}
+			report(d)
+		}
+		if _, err := run(pass); err != nil {
+			return nil, err
+		}
+		return u, nil
+	}
+	return &g
+}
+
+// Reporter returns the analyzer "ormshift" for drivers that analyze one
+// package at a time (go vet -vettool, golangci-lint): it requires the
+// tracked analyzers (see Track) and reports, per package, the driver rules
+// ormshift vet reports: ormshift/ignore-reason, ormshift/unused-ignore
+// (for ignores of the tracked analyzers that suppressed nothing),
+// ormshift/todo and ormshift/bad-directive, each when enabled (nil = all).
+func Reporter(tracked []*analysis.Analyzer, enabled func(id string) bool) *analysis.Analyzer {
+	on := func(id string) bool { return enabled == nil || enabled(id) }
+	ran := map[string]bool{}
+	for _, t := range tracked {
+		ran[t.Name] = true
+	}
+	return &analysis.Analyzer{
+		Name: rules.DriverAnalyzer,
+		Doc: `ormshift's directive checks
+
+Reports //ormshift:ignore directives without a reason, that suppress nothing
+or that name unknown rules, and // ormshift:todo markers left by ormshift
+rewrite --mark.`,
+		URL:      "https://github.com/ormshift/ormshift/blob/main/docs/analyzers.md#suppression-and-markers",
+		Requires: tracked,
+		Run: func(pass *analysis.Pass) (any, error) {
+			used := map[token.Pos]bool{}
+			for _, t := range tracked {
+				if u, ok := pass.ResultOf[t].(*Usage); ok {
+					for p := range u.Used {
+						used[p] = true
+					}
+				}
+			}
+			report := func(id string, pos, end token.Pos, msg string, fixes ...analysis.SuggestedFix) {
+				if on(id) {
+					pass.Report(analysis.Diagnostic{Pos: pos, End: end, Category: id, Message: msg, SuggestedFixes: fixes})
+				}
+			}
+			for _, f := range pass.Files {
+				ignores, todos, problems := Parse(pass.Fset, f)
+				for _, ig := range ignores {
+					if ig.Reason == "" {
+						report(rules.IgnoreReason, ig.Pos, ig.End, ReasonMessage(ig))
+					}
+					if unknown := ig.UnknownRules(); len(unknown) > 0 {
+						report(rules.BadDirective, ig.Pos, ig.End, UnknownMessage(unknown))
+					}
+					if used[ig.Pos] || !ig.Ran(ran, enabled) {
+						continue
+					}
+					tf := pass.Fset.File(ig.Pos)
+					var src []byte
+					if pass.ReadFile != nil {
+						src, _ = pass.ReadFile(tf.Name())
+					}
+					start, end := RemovalRange(tf, src, ig)
+					report(rules.UnusedIgnore, ig.Pos, ig.End, UnusedMessage(ig), analysis.SuggestedFix{
+						Message:   "remove the unused ormshift:ignore",
+						TextEdits: []analysis.TextEdit{{Pos: start, End: end}},
+					})
+				}
+				for _, t := range todos {
+					report(rules.Todo, t.Pos, t.End, TodoMessage(t))
+				}
+				for _, pr := range problems {
+					report(rules.BadDirective, pr.Pos, pr.End, pr.Message)
+				}
+			}
+			return nil, nil
+		},
+	}
 }

@@ -58,3 +58,35 @@ func TestParse(t *testing.T) {
 		t.Errorf("problems = %+v, want the empty todo and the bare ignore", problems)
 	}
 }
+
+func TestParseSpacedAndUnknown(t *testing.T) {
+	const src = `package p
+
+func f() {
+	// ormshift:ignore legacycall reviewed
+	f()
+	//  ormshift:ignoreall is not a directive
+	//ormshift:ignore ormshift/todo,nosuch,all three rules
+	f()
+}
+`
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "p.go", src, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignores, _, problems := Parse(fset, f)
+	if len(ignores) != 2 || len(problems) != 0 {
+		t.Fatalf("ignores %+v problems %+v, want 2 ignores", ignores, problems)
+	}
+	if a := ignores[0]; !a.OwnLine || a.From != 5 || a.Reason != "reviewed" || !a.Covers("p.go", 5, "legacycall/read") {
+		t.Errorf("spaced ignore: %+v", a)
+	}
+	// Only the driver's rules are registered in this package's test.
+	if u := ignores[1].UnknownRules(); len(u) != 1 || u[0] != "nosuch" {
+		t.Errorf("UnknownRules = %v, want [nosuch]", u)
+	}
+	if u := ignores[0].UnknownRules(); len(u) != 1 {
+		t.Errorf("legacycall is not registered here, UnknownRules = %v", u)
+	}
+}

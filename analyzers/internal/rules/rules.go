@@ -98,3 +98,22 @@ func Matches(selector, id string) bool {
 	}
 	return strings.HasPrefix(id, selector+"/")
 }
+
+// Known reports whether a selector written in a directive or a flag names
+// something registered: "all", a registered rule id, or the analyzer of one.
+func Known(selector string) bool {
+	if selector == "all" {
+		return true
+	}
+	mu.RLock()
+	defer mu.RUnlock()
+	if _, ok := reg[selector]; ok {
+		return true
+	}
+	for _, r := range reg {
+		if r.Analyzer == selector {
+			return true
+		}
+	}
+	return false
+}

@@ -76,28 +76,28 @@ func (s *Service) Writes(p *models.Package, v *models.Version) error { // want W
 
 func (s *Service) Raws() (map[string]any, error) { // want Raws:"callsites Scan,Exec,Count"
 	m := map[string]any{}
-	if err := s.db.Raw("SELECT count(*) AS n FROM packages WHERE name = ?", "x").Scan(&m).Error; err != nil { // want `legacy GORM Scan on unknown model: raw SELECT count\(\*\) AS n FROM packages WHERE name = \?`
+	if err := s.db.Raw("SELECT count(*) AS n FROM packages WHERE name = ?", "x").Scan(&m).Error; err != nil { // want `legacy GORM Scan: raw SELECT count\(\*\) AS n FROM packages WHERE name = \?`
 		return nil, err
 	}
-	s.db.Exec("UPDATE packages SET weekly_downloads = 0") // want `legacy GORM Exec on unknown model: exec UPDATE packages SET weekly_downloads = 0`
+	s.db.Exec("UPDATE packages SET weekly_downloads = 0") // want `legacy GORM Exec: exec UPDATE packages SET weekly_downloads = 0`
 	var n int64
 	s.db.Table("stats").Count(&n) // want `legacy GORM Count on unknown model \(stats\)`
 	return m, nil
 }
 
 func (s *Service) Tx(ctx context.Context, p *models.Package) error { // want Tx:"callsites Transaction,Create,Begin,Create,Rollback,Commit"
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { // want `legacy GORM Transaction on unknown model`
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { // want `legacy GORM Transaction`
 		return tx.Clauses(clause.Locking{Strength: "UPDATE"}).Create(p).Error // want `legacy GORM Create on Package \(packages\): clauses clause.Locking\{Strength: "UPDATE"\}`
 	})
 	if err != nil {
 		return err
 	}
-	tx := s.db.Begin()                                                        // want `legacy GORM Begin on unknown model`
+	tx := s.db.Begin()                                                        // want `legacy GORM Begin`
 	if err := tx.Create(&models.Version{PackageID: p.ID}).Error; err != nil { // want `legacy GORM Create on Version \(package_versions\)`
-		tx.Rollback() // want `legacy GORM Rollback on unknown model`
+		tx.Rollback() // want `legacy GORM Rollback`
 		return err
 	}
-	return tx.Commit().Error // want `legacy GORM Commit on unknown model`
+	return tx.Commit().Error // want `legacy GORM Commit`
 }
 
 func Migrate(db *gorm.DB) error { // want Migrate:"callsites AutoMigrate,Migrator"

@@ -28,9 +28,9 @@ func Clauses(db *gorm.DB, name string) error { // want Clauses:"callsites Find,P
 	_ = db.ScanRows(r, &p)                                                  // want `legacy GORM ScanRows on Package \(packages\)`
 	db.Model(&p).UpdateColumn("weekly_downloads", 0)                        // want `legacy GORM UpdateColumn on Package \(packages\): set weekly_downloads`
 	db.Model(&p).UpdateColumns(models.Package{WeeklyDownloads: 2})          // want `legacy GORM UpdateColumns on Package \(packages\): set models.Package\{WeeklyDownloads: 2\}`
-	db.SavePoint("sp1")                                                     // want `legacy GORM SavePoint on unknown model`
-	db.RollbackTo("sp1")                                                    // want `legacy GORM RollbackTo on unknown model`
-	_ = db.Connection(func(tx *gorm.DB) error { return nil })               // want `legacy GORM Connection on unknown model`
+	db.SavePoint("sp1")                                                     // want `legacy GORM SavePoint`
+	db.RollbackTo("sp1")                                                    // want `legacy GORM RollbackTo`
+	_ = db.Connection(func(tx *gorm.DB) error { return nil })               // want `legacy GORM Connection`
 	_ = db.SetupJoinTable(&models.Package{}, "Versions", &models.Version{}) // want `legacy GORM SetupJoinTable on Package, Version \(packages, package_versions\)`
 	var n int64
 	return db.Preload("Versions", "number <> ?", "").Model(&p).Count(&n).Error // want `legacy GORM Count on Package \(packages\): preload Versions`

@@ -10,6 +10,6 @@ import (
 func List(db *gorm.DB) ([]models.Package, error) { // want List:"callsites Find,Exec"
 	var ps []models.Package
 	err := db.Where("name <> ?", "").Order("name").Limit(5).Find(&ps).Error // want `legacy GORM v1 Find on Package \(packages\): where name <> \?, order name, limit 5`
-	db.Exec("VACUUM")                                                       // want `legacy GORM v1 Exec on unknown model: exec VACUUM`
+	db.Exec("VACUUM")                                                       // want `legacy GORM v1 Exec: exec VACUUM`
 	return ps, err
 }

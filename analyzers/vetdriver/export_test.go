@@ -1,0 +1,4 @@
+package vetdriver
+
+// pruneImportsForTest exposes pruneImports to the external tests.
+var PruneImportsForTest = pruneImports
