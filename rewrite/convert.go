@@ -1,0 +1,565 @@
+package rewrite
+
+import (
+	"go/ast"
+	"go/constant"
+	"go/token"
+	"go/types"
+	"strconv"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v5"
+	"golang.org/x/tools/go/ast/astutil"
+
+	"github.com/ormshift/ormshift/analyzers/legacyapi"
+	"github.com/ormshift/ormshift/analyzers/legacycall"
+	"github.com/ormshift/ormshift/internal/sqltext"
+)
+
+// convResult is what a converted site adds to its file.
+type convResult struct {
+	edits          []Edit
+	renames        []Edit // use rewrites of a destination that became a pointer
+	imports        []string
+	deferredChange string
+	pointerized    *types.Var
+	emDecl         int // body offset of the em declaration used, or -1
+	hoist          *hoist
+}
+
+// hoist records an error variable moved out of an if statement into a
+// block.
+type hoist struct {
+	block ast.Node
+	name  string
+}
+
+// linkCall is one link of a chain as written at the call site.
+type linkCall struct {
+	name string
+	call *ast.CallExpr
+	m    *legacyapi.Method
+}
+
+// site is a call site being converted.
+type site struct {
+	rw         *rewriter
+	fs         *fileState
+	ch         *legacycall.Chain
+	conv       *legacyapi.Conversion
+	info       *types.Info
+	lib        *legacyapi.Library
+	fin        *ast.CallExpr
+	chainLinks []linkCall // links written in the finisher's receiver, outermost last
+	root       ast.Expr
+	path       []ast.Node // enclosing nodes of fin, innermost first
+	decl       *ast.FuncDecl
+	// tx is set for a site inside a Transaction callback that is being
+	// converted with it: the callback's handle parameter.
+	tx   *types.Var
+	txEm string
+
+	// query parts
+	rawCall  *ast.CallExpr
+	selects  []string
+	conds    []Cond
+	orders   []string
+	limit    string
+	offset   string
+	populate []string
+	ctxExpr  string
+	model    *Model
+	modelArg ast.Expr
+	emExpr   string
+	res      convResult
+}
+
+// fileIndex maps a method name's position to its call.
+func (fs *fileState) callAt(pos token.Pos) *ast.CallExpr {
+	if fs.calls == nil {
+		fs.calls = map[token.Pos]*ast.CallExpr{}
+		ast.Inspect(fs.file, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok {
+				if sel, ok := ast.Unparen(c.Fun).(*ast.SelectorExpr); ok {
+					fs.calls[sel.Sel.Pos()] = c
+				}
+			}
+			return true
+		})
+	}
+	return fs.calls[pos]
+}
+
+// text returns the source of n with the pending renames inside it applied.
+func (s *site) text(n ast.Node) string {
+	start, end := s.fs.off(n.Pos()), s.fs.off(n.End())
+	var inner []Edit
+	for _, r := range s.fs.renames {
+		if r.Start >= start && r.End <= end {
+			inner = append(inner, Edit{r.Start - start, r.End - start, r.New})
+		}
+	}
+	src := s.fs.src[start:end]
+	if len(inner) == 0 {
+		return string(src)
+	}
+	out, err := ApplyEdits(src, inner)
+	if err != nil {
+		return string(src)
+	}
+	return string(out)
+}
+
+// convert turns one chain into edits, or returns a *Skip.
+func (rw *rewriter) convert(fs *fileState, ch *legacycall.Chain, conv *legacyapi.Conversion, tx *types.Var, txEm string) (res *convResult, err error) {
+	defer func() {
+		// A bug in a conversion must not take the run down: the site is
+		// skipped and says so.
+		if r := recover(); r != nil {
+			res, err = nil, skipf("internal error while converting (please report): %v", r)
+		}
+	}()
+	s := &site{rw: rw, fs: fs, ch: ch, conv: conv, info: fs.pkg.TypesInfo, lib: legacyapi.ByName(ch.Library), tx: tx, txEm: txEm}
+	s.res.emDecl = -1
+	if s.lib != legacyapi.GORMv2 {
+		return nil, skipf("only GORM v2 call sites are converted")
+	}
+	s.fin = fs.callAt(ch.Finisher.Pos)
+	if s.fin == nil {
+		return nil, skipf("the finisher call was not found in the syntax")
+	}
+	s.path, _ = astutil.PathEnclosingInterval(fs.file, s.fin.Pos(), s.fin.End())
+	for _, n := range s.path {
+		if d, ok := n.(*ast.FuncDecl); ok {
+			s.decl = d
+		}
+	}
+	if s.decl == nil || s.decl.Body == nil {
+		return nil, skipf("the call is not inside a function")
+	}
+	if err := s.walkChain(); err != nil {
+		return nil, err
+	}
+	if err := s.parseLinks(); err != nil {
+		return nil, err
+	}
+	if len(s.selects) > 0 && ch.Op != "Find" {
+		return nil, skipf("Select is not converted for %s", ch.Op)
+	}
+	if err := s.context(); err != nil {
+		return nil, err
+	}
+	switch ch.Op {
+	case "Find":
+		err = s.find()
+	case "First", "Take", "Last":
+		err = s.first()
+	case "Count":
+		err = s.count()
+	case "Pluck":
+		err = s.pluck()
+	case "Create", "CreateInBatches":
+		err = s.create()
+	case "Save":
+		err = s.save()
+	case "Delete":
+		err = s.delete()
+	case "Update", "Updates", "UpdateColumn", "UpdateColumns":
+		err = s.update()
+	case "Exec":
+		err = s.exec()
+	case "Scan":
+		err = s.raw()
+	default:
+		err = skipf("%s has no conversion in this version", ch.Op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.res.imports = append(s.res.imports, UowPath)
+	if s.tx != nil {
+		// Transactional flushes before it commits: inside it, timing is
+		// kept whatever the flush mode.
+		s.res.deferredChange = ""
+	}
+	return &s.res, nil
+}
+
+// walkChain collects the links written in the finisher's receiver and
+// checks they are all the chain legacycall saw.
+func (s *site) walkChain() error {
+	sel, ok := ast.Unparen(s.fin.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return skipf("finisher is not a method call")
+	}
+	x := ast.Unparen(sel.X)
+	var links []linkCall
+	for {
+		c, ok := x.(*ast.CallExpr)
+		if !ok {
+			break
+		}
+		csel, ok := ast.Unparen(c.Fun).(*ast.SelectorExpr)
+		if !ok {
+			break
+		}
+		fn, _ := s.info.Uses[csel.Sel].(*types.Func)
+		_, m := legacyapi.Resolve(fn)
+		if m == nil {
+			break
+		}
+		links = append([]linkCall{{name: csel.Sel.Name, call: c, m: m}}, links...)
+		x = ast.Unparen(csel.X)
+	}
+	s.root = x
+	s.chainLinks = links
+	want := s.ch.Links
+	if s.tx != nil {
+		// Inside a Transaction callback: the chain continues the outer
+		// one through the callback's handle.
+		last := -1
+		for i, l := range want {
+			if l.Method == "Transaction" {
+				last = i
+			}
+		}
+		want = want[last+1:]
+		id, ok := x.(*ast.Ident)
+		if !ok || s.info.Uses[id] != s.tx {
+			return skipf("inside a Transaction callback, the chain does not start at the callback's handle")
+		}
+	}
+	for _, l := range want {
+		if l.Via != "" {
+			return skipf("the chain goes through %s (helpers and scopes are not converted)", l.Via)
+		}
+		if l.Conditional {
+			return skipf("the chain is built conditionally (%s on some paths only)", l.Method)
+		}
+	}
+	if len(want) != len(links) {
+		return skipf("the chain is built across statements (through a variable or helper)")
+	}
+	for i := range links {
+		if links[i].name != want[i].Method {
+			return skipf("the chain is built across statements (through a variable or helper)")
+		}
+	}
+	if s.tx == nil {
+		switch s.ch.Root.Kind {
+		case legacycall.RootField, legacycall.RootGlobal, legacycall.RootParam:
+		default:
+			return skipf("the handle is a %s (%s), not a field, global or parameter", s.ch.Root.Kind, s.ch.Root.Name)
+		}
+	}
+	return nil
+}
+
+// parseLinks turns the links into query parts.
+func (s *site) parseLinks() error {
+	for _, l := range s.chainLinks {
+		args := l.call.Args
+		switch l.name {
+		case "WithContext":
+			s.ctxExpr = s.text(args[0])
+		case "Model":
+			s.modelArg = args[0]
+		case "Where", "Or", "Not":
+			if len(args) == 0 {
+				return skipf("%s without arguments", l.name)
+			}
+			if l.call.Ellipsis.IsValid() {
+				return skipf("%s with a spread argument list", l.name)
+			}
+			k := map[string]CondKind{"Where": CondWhere, "Or": CondOr, "Not": CondNot}[l.name]
+			s.conds = append(s.conds, Cond{Kind: k, Query: args[0], Args: args[1:]})
+		case "Order":
+			if err := s.order(args[0]); err != nil {
+				return err
+			}
+		case "Limit", "Offset":
+			tv := s.info.Types[args[0]]
+			if tv.Value == nil {
+				return skipf("%s(%s) is not a constant: GORM and uow differ for 0 and negative values", l.name, s.text(args[0]))
+			}
+			n, ok := constant.Int64Val(tv.Value)
+			if !ok || (l.name == "Limit" && n <= 0) || n < 0 {
+				return skipf("%s(%s): only positive constants are converted", l.name, s.text(args[0]))
+			}
+			if l.name == "Limit" {
+				s.limit = s.text(args[0])
+			} else {
+				s.offset = s.text(args[0])
+			}
+		case "Raw":
+			s.rawCall = l.call
+		case "Select":
+			// Only constant column names, one per argument (GORM quotes a
+			// string that names a field; anything else is raw SQL).
+			if l.call.Ellipsis.IsValid() {
+				return skipf("Select with a spread argument list")
+			}
+			for _, a := range args {
+				tv := s.info.Types[a]
+				if tv.Value == nil || tv.Value.Kind() != constant.String || !legacyapi.IsIdentifier(constant.StringVal(tv.Value)) || strings.Contains(constant.StringVal(tv.Value), ".") {
+					return skipf("Select(%s): only constant column names are converted", s.text(a))
+				}
+				s.selects = append(s.selects, constant.StringVal(tv.Value))
+			}
+		case "Preload":
+			if len(args) != 1 {
+				return skipf("Preload with conditions is not converted")
+			}
+			tv := s.info.Types[args[0]]
+			if tv.Value == nil || tv.Value.Kind() != constant.String {
+				return skipf("Preload of a non-constant association")
+			}
+			s.populate = append(s.populate, constant.StringVal(tv.Value))
+		default:
+			return skipf("%s is not converted", l.name)
+		}
+	}
+	return nil
+}
+
+// order converts a constant ORDER BY list of the model's columns.
+func (s *site) order(arg ast.Expr) error {
+	tv := s.info.Types[arg]
+	if tv.Value == nil || tv.Value.Kind() != constant.String {
+		return skipf("Order(%s) is not a constant string", s.text(arg))
+	}
+	text := constant.StringVal(tv.Value)
+	res, err := sqltext.ParseFragment(sqltext.OrderBy, text, sqltext.StyleQuestion)
+	if err != nil {
+		return skipf("Order(%q) does not parse: %v", text, err)
+	}
+	sel := res.Tree.GetStmts()[0].GetStmt().GetSelectStmt()
+	for _, n := range sel.GetSortClause() {
+		sb := n.GetSortBy()
+		if sb == nil || sb.GetSortbyNulls() != pg_query.SortByNulls_SORTBY_NULLS_DEFAULT || len(sb.GetUseOp()) > 0 {
+			return skipf("Order(%q): only columns with ASC/DESC are converted", text)
+		}
+		cr := sb.GetNode().GetColumnRef()
+		if cr == nil {
+			return skipf("Order(%q): %s is not a column", text, nodeKind(sb.GetNode()))
+		}
+		var parts []string
+		for _, f := range cr.GetFields() {
+			parts = append(parts, f.GetString_().GetSval())
+		}
+		s.orders = append(s.orders, strings.Join(parts, "."))
+		dir := "uow.Asc"
+		if sb.GetSortbyDir() == pg_query.SortByDir_SORTBY_DESC {
+			dir = "uow.Desc"
+		}
+		s.orders[len(s.orders)-1] += "\x00" + dir
+	}
+	return nil
+}
+
+// context finds the context and the EntityManager expressions.
+func (s *site) context() error {
+	if s.tx != nil {
+		s.ctxExpr = "ctx"
+		s.emExpr = "uow.FromContext(ctx)"
+		if s.txEm != "" {
+			s.emExpr = s.txEm
+		}
+		return nil
+	}
+	if s.ctxExpr == "" {
+		// A context.Context parameter, else r.Context() of an
+		// *http.Request parameter.
+		for _, fl := range s.decl.Type.Params.List {
+			t := s.info.TypeOf(fl.Type)
+			for _, name := range fl.Names {
+				if isNamed(t, "context", "Context") && s.ctxExpr == "" {
+					s.ctxExpr = name.Name
+				}
+			}
+		}
+		if s.ctxExpr == "" {
+			for _, fl := range s.decl.Type.Params.List {
+				t := s.info.TypeOf(fl.Type)
+				for _, name := range fl.Names {
+					if p, ok := t.(*types.Pointer); ok && isNamed(p.Elem(), "net/http", "Request") && s.ctxExpr == "" {
+						s.ctxExpr = name.Name + ".Context()"
+					}
+				}
+			}
+		}
+		if s.ctxExpr == "" {
+			return skipf("no context.Context in scope (no WithContext, no context or *http.Request parameter): the EntityManager comes from the context")
+		}
+	}
+	s.emExpr = "uow.FromContext(" + s.ctxExpr + ")"
+	// em := uow.FromContext(ctx) at the top of the function when ctx is a
+	// parameter of it and the name em is free.
+	if s.isParam(s.ctxExpr) {
+		start := s.fs.off(s.decl.Body.Lbrace) + 1
+		if name, ok := s.fs.ems[start]; ok {
+			s.emExpr = name
+			s.res.emDecl = start
+			return nil
+		}
+		if !s.nameUsedIn(s.decl, "em") {
+			s.fs.ems[start] = "em"
+			s.fs.emDecls[start] = Edit{Start: start, End: start, New: "\nem := uow.FromContext(" + s.ctxExpr + ")"}
+			s.emExpr = "em"
+			s.res.emDecl = start
+		}
+	}
+	return nil
+}
+
+func (s *site) isParam(name string) bool {
+	for _, fl := range s.decl.Type.Params.List {
+		for _, n := range fl.Names {
+			if n.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nameUsedIn reports whether name is declared or used anywhere in n.
+func (s *site) nameUsedIn(n ast.Node, name string) bool {
+	used := false
+	ast.Inspect(n, func(x ast.Node) bool {
+		if id, ok := x.(*ast.Ident); ok && id.Name == name {
+			used = true
+		}
+		return !used
+	})
+	return used
+}
+
+func isNamed(t types.Type, pkg, name string) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == pkg && n.Obj().Name() == name
+}
+
+// setModel fixes the model from a type and checks Model(...) agrees.
+func (s *site) setModel(t types.Type) error {
+	m := modelOf(t, s.rw.tables)
+	if m == nil {
+		return skipf("%s is not a model struct", types.TypeString(t, types.RelativeTo(s.fs.pkg.Types)))
+	}
+	if m.CustomTable {
+		return skipf("%s has a TableName method; its table is not known statically", m.Name)
+	}
+	if h := gormHook(m.Type, s.ch.Op); h != "" {
+		return skipf("%s has the GORM hook method %s, which the unit of work does not call", m.Name, h)
+	}
+	if s.modelArg != nil {
+		mm := ModelOf(s.info.TypeOf(s.modelArg))
+		if mm == nil || !types.Identical(mm.Type, m.Type) {
+			return skipf("Model(%s) and the destination are different types", s.text(s.modelArg))
+		}
+	}
+	s.model = m
+	return nil
+}
+
+func (s *site) typeName() string {
+	return types.TypeString(s.model.Type, s.fs.qualifier)
+}
+
+// filterOpts renders the conditions, orders, limit, offset and populate as
+// uow options.
+func (s *site) filterOpts(extraOrder ...string) ([]string, error) {
+	env := &condEnv{info: s.info, src: func(n ast.Node) string { return s.text(n) }, model: s.model, lib: s.lib}
+	f, err := env.TranslateConds(s.conds)
+	if err != nil {
+		return nil, err
+	}
+	var opts []string
+	if f != nil {
+		if f.Op == "And" {
+			for _, sub := range f.Subs {
+				opts = append(opts, sub.Go("uow"))
+			}
+		} else {
+			opts = append(opts, f.Go("uow"))
+		}
+	}
+	for _, o := range append(append([]string(nil), s.orders...), extraOrder...) {
+		col, dir, _ := strings.Cut(o, "\x00")
+		if i := strings.IndexByte(col, '.'); i >= 0 {
+			if col[:i] != s.model.Table {
+				return nil, skipf("Order on %s, not a column of %s", col, s.model.Table)
+			}
+			col = col[i+1:]
+		}
+		if _, ok := s.model.Columns[col]; !ok {
+			return nil, skipf("Order on %q, not a column of %s", col, s.model.Name)
+		}
+		opts = append(opts, "uow.OrderBy("+strconv.Quote(col)+", "+dir+")")
+	}
+	if s.limit != "" {
+		opts = append(opts, "uow.Limit("+s.limit+")")
+	}
+	if s.offset != "" {
+		opts = append(opts, "uow.Offset("+s.offset+")")
+	}
+	for _, p := range s.populate {
+		if _, ok := s.model.Relations[p]; !ok {
+			return nil, skipf("Preload(%q) is not a relation of %s", p, s.model.Name)
+		}
+		opts = append(opts, "uow.Populate("+strconv.Quote(p)+")")
+	}
+	return opts, nil
+}
+
+func (s *site) call(fn string, opts []string) string {
+	args := append([]string{s.ctxExpr, s.emExpr}, opts...)
+	return fn + "(" + strings.Join(args, ", ") + ")"
+}
+
+// inlineConds adds the finisher's inline conditions (First(&p, conds...)).
+func (s *site) inlineConds(from int) {
+	if len(s.fin.Args) > from {
+		s.conds = append(s.conds, Cond{Kind: CondWhere, Query: s.fin.Args[from], Args: s.fin.Args[from+1:]})
+	}
+}
+
+// localDest returns the local variable whose address is arg (&v).
+func (s *site) localDest(arg ast.Expr) (*types.Var, *ast.Ident, error) {
+	u, ok := ast.Unparen(arg).(*ast.UnaryExpr)
+	if !ok || u.Op != token.AND {
+		return nil, nil, skipf("the destination %s is not the address of a variable", s.text(arg))
+	}
+	id, ok := ast.Unparen(u.X).(*ast.Ident)
+	if !ok {
+		return nil, nil, skipf("the destination %s is not the address of a variable", s.text(arg))
+	}
+	v, ok := s.info.Uses[id].(*types.Var)
+	if !ok || v.Parent() == nil || v.Parent() == s.fs.pkg.Types.Scope() || v.IsField() {
+		return nil, nil, skipf("the destination %s is not a local variable", id.Name)
+	}
+	return v, id, nil
+}
+
+// hooksByOp lists the GORM model hooks (callbacks/*.go) that run for an
+// operation.
+var hooksByOp = map[string][]string{
+	"Find": {"AfterFind"}, "First": {"AfterFind"}, "Take": {"AfterFind"}, "Last": {"AfterFind"}, "Pluck": {"AfterFind"},
+	"Create": {"BeforeSave", "BeforeCreate", "AfterCreate", "AfterSave"}, "CreateInBatches": {"BeforeSave", "BeforeCreate", "AfterCreate", "AfterSave"},
+	"Save":   {"BeforeSave", "BeforeCreate", "BeforeUpdate", "AfterCreate", "AfterUpdate", "AfterSave"},
+	"Update": {"BeforeSave", "BeforeUpdate", "AfterUpdate", "AfterSave"}, "Updates": {"BeforeSave", "BeforeUpdate", "AfterUpdate", "AfterSave"},
+	"Delete": {"BeforeDelete", "AfterDelete"},
+}
+
+// gormHook returns the name of a GORM hook method of the model that runs
+// for op, or "".
+func gormHook(t *types.Named, op string) string {
+	for _, name := range hooksByOp[op] {
+		if obj, _, _ := types.LookupFieldOrMethod(types.NewPointer(t), true, t.Obj().Pkg(), name); obj != nil {
+			if _, ok := obj.(*types.Func); ok {
+				return name
+			}
+		}
+	}
+	return ""
+}
