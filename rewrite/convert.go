@@ -66,6 +66,8 @@ type site struct {
 	orders   []string
 	limit    string
 	offset   string
+	limitFn  string // Limit, or LimitExactly for a value known at run time only
+	offsetFn string // Offset, or OffsetIfPositive
 	populate []string
 	ctxExpr  string
 	model    *Model
@@ -278,18 +280,26 @@ func (s *site) parseLinks() error {
 				return err
 			}
 		case "Limit", "Offset":
+			// GORM merges repeated Limit/Offset clauses (clause.Limit's
+			// MergeClause keeps an earlier value over a later 0): only one
+			// of each is converted.
+			if (l.name == "Limit" && s.limit != "") || (l.name == "Offset" && s.offset != "") {
+				return skipf("%s appears twice in the chain (GORM merges them)", l.name)
+			}
+			fn := l.name
 			tv := s.info.Types[args[0]]
 			if tv.Value == nil {
-				return skipf("%s(%s) is not a constant: GORM and uow differ for 0 and negative values", l.name, s.text(args[0]))
-			}
-			n, ok := constant.Int64Val(tv.Value)
-			if !ok || (l.name == "Limit" && n <= 0) || n < 0 {
+				// Not a constant: the compat option with GORM's rules
+				// (clause.Limit.Build: LIMIT n for n >= 0, none for n < 0;
+				// OFFSET n for n > 0 only).
+				fn = map[string]string{"Limit": "LimitExactly", "Offset": "OffsetIfPositive"}[l.name]
+			} else if n, ok := constant.Int64Val(tv.Value); !ok || (l.name == "Limit" && n <= 0) || n < 0 {
 				return skipf("%s(%s): only positive constants are converted", l.name, s.text(args[0]))
 			}
 			if l.name == "Limit" {
-				s.limit = s.text(args[0])
+				s.limit, s.limitFn = s.text(args[0]), fn
 			} else {
-				s.offset = s.text(args[0])
+				s.offset, s.offsetFn = s.text(args[0]), fn
 			}
 		case "Raw":
 			s.rawCall = l.call
@@ -498,10 +508,10 @@ func (s *site) filterOpts(extraOrder ...string) ([]string, error) {
 		opts = append(opts, "uow.OrderBy("+strconv.Quote(col)+", "+dir+")")
 	}
 	if s.limit != "" {
-		opts = append(opts, "uow.Limit("+s.limit+")")
+		opts = append(opts, "uow."+s.limitFn+"("+s.limit+")")
 	}
 	if s.offset != "" {
-		opts = append(opts, "uow.Offset("+s.offset+")")
+		opts = append(opts, "uow."+s.offsetFn+"("+s.offset+")")
 	}
 	for _, p := range s.populate {
 		if _, ok := s.model.Relations[p]; !ok {

@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/constant"
 	"go/types"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,6 +115,15 @@ type (
 	gAnd struct{ exprs []gclause }
 	gOr  struct{ exprs []gclause }
 	gNot struct{ exprs []gclause }
+	// gDrop is a condition GORM leaves out of the query at run time (a
+	// zero-valued field of a struct condition, an empty slice of keys).
+	// ANDed with the other conditions it is a compat filter of the
+	// runtime that matches every row in that case; anywhere else
+	// (Or, Not, a set-based statement) the site is skipped with reason.
+	gDrop struct {
+		f      *Filter
+		reason string
+	}
 )
 
 func (gExpr) isClause() {}
@@ -122,6 +132,7 @@ func (gIn) isClause()   {}
 func (gAnd) isClause()  {}
 func (gOr) isClause()   {}
 func (gNot) isClause()  {}
+func (gDrop) isClause() {}
 
 func quoteCol(table, col string) string {
 	if table == "" {
@@ -199,6 +210,11 @@ func (env *condEnv) buildCondition(c Cond) ([]gclause, error) {
 			return env.structCondition(cl, table)
 		}
 	}
+	// A variable of the model type (Where(&example)): every column field
+	// that is not zero at run time.
+	if cs, ok, err := env.exampleCondition(q); ok {
+		return cs, err
+	}
 	// Primary keys: a number, or a slice of numbers or strings.
 	t := env.info.TypeOf(q)
 	if t == nil {
@@ -217,7 +233,11 @@ func (env *condEnv) buildCondition(c Cond) ([]gclause, error) {
 		// statement.go BuildCondition: an empty slice of keys yields no
 		// condition at all (every row), a non-empty one IN; which one is
 		// only known at run time.
-		return nil, skipf("a slice of primary keys (%s): GORM drops the condition when it is empty and returns every row", env.src(q))
+		reason := fmt.Sprintf("a slice of primary keys (%s): GORM drops the condition when it is empty and returns every row", env.src(q))
+		if e, ok := u.Elem().Underlying().(*types.Basic); ok && e.Info()&(types.IsInteger|types.IsString) != 0 && !isByteSlice(u) && !isValuer(t) && !isValuer(u.Elem()) {
+			return []gclause{gDrop{f: &Filter{Op: "InUnlessEmpty", Col: pk, Args: []string{env.src(q)}}, reason: reason}}, nil
+		}
+		return nil, skipf("%s", reason)
 	}
 	return nil, skipf("condition of type %s is not converted", types.TypeString(t, nil))
 }
@@ -304,9 +324,10 @@ func (env *condEnv) structCondition(lit *ast.CompositeLit, table string) ([]gcla
 	// value is not a constant may be zero at run time and vanish from the
 	// query, which no static filter can reproduce.
 	type fv struct {
-		idx int
-		col string
-		v   gvar
+		idx  int
+		col  string
+		v    gvar
+		drop *gDrop
 	}
 	st := m.Type.Underlying().(*types.Struct)
 	var fvs []fv
@@ -321,11 +342,8 @@ func (env *condEnv) structCondition(lit *ast.CompositeLit, table string) ([]gcla
 			return nil, skipf("struct condition field %s is not a column", name)
 		}
 		v := env.gvarOf(p.Value)
-		if v.val == nil {
-			return nil, skipf("struct condition field %s = %s is not a constant: GORM drops zero-valued fields at run time, so the filter is not known statically", name, v.src)
-		}
-		if isZeroConst(v.val) {
-			continue
+		if v.isNil {
+			continue // a nil pointer is a zero value
 		}
 		idx := 0
 		for i := 0; i < st.NumFields(); i++ {
@@ -333,14 +351,109 @@ func (env *condEnv) structCondition(lit *ast.CompositeLit, table string) ([]gcla
 				idx = i
 			}
 		}
-		fvs = append(fvs, fv{idx, col, v})
+		if v.val == nil {
+			reason := fmt.Sprintf("struct condition field %s = %s is not a constant: GORM drops zero-valued fields at run time", name, v.src)
+			if !zeroTestable(st.Field(idx).Type()) || v.typ == nil || !types.Identical(v.typ, st.Field(idx).Type()) {
+				return nil, skipf("%s, and its type is not one the conversion handles", reason)
+			}
+			fvs = append(fvs, fv{idx: idx, col: col, v: v, drop: &gDrop{f: &Filter{Op: "EqUnlessZero", Col: col, Args: []string{v.src}}, reason: reason}})
+			continue
+		}
+		if isZeroConst(v.val) {
+			continue
+		}
+		fvs = append(fvs, fv{idx: idx, col: col, v: v})
 	}
 	sort.Slice(fvs, func(i, j int) bool { return fvs[i].idx < fvs[j].idx })
 	var out []gclause
 	for _, x := range fvs {
+		if x.drop != nil {
+			out = append(out, *x.drop)
+			continue
+		}
 		out = append(out, gEq{col: quoteCol(table, x.col), v: x.v})
 	}
 	return out, nil
+}
+
+// exampleCondition handles a struct condition held in a variable of the
+// model type (Where(example), Where(&example)): GORM keeps each readable
+// column field that is not zero at run time (statement.go BuildCondition),
+// which is one EqUnlessZero per column field, ANDed. ok is false when q is
+// not such a variable.
+func (env *condEnv) exampleCondition(q ast.Expr) (cs []gclause, ok bool, err error) {
+	x := q
+	if u, isU := x.(*ast.UnaryExpr); isU && u.Op.String() == "&" {
+		x = ast.Unparen(u.X)
+	}
+	id, isID := x.(*ast.Ident)
+	if !isID || env.model == nil {
+		return nil, false, nil
+	}
+	v, isVar := env.info.Uses[id].(*types.Var)
+	if !isVar || !types.Identical(v.Type(), env.model.Type) {
+		return nil, false, nil
+	}
+	reason := fmt.Sprintf("struct condition %s: GORM drops its zero-valued fields at run time", env.src(q))
+	var out []gclause
+	var walk func(st *types.Struct) error
+	walk = func(st *types.Struct) error {
+		for i := 0; i < st.NumFields(); i++ {
+			f := st.Field(i)
+			tag := reflect.StructTag(st.Tag(i)).Get("gorm")
+			if tag == "-" || !f.Exported() {
+				continue
+			}
+			up := strings.ToUpper(tag)
+			if strings.Contains(tag, "<-") || strings.Contains(tag, "->") || strings.Contains(up, "EMBEDDED") || strings.Contains(up, "SERIALIZER") || strings.HasPrefix(tag, "-:") {
+				return skipf("%s: field %s has a gorm permission, embedded or serializer tag", reason, f.Name())
+			}
+			if f.Embedded() {
+				if _, isPtr := types.Unalias(f.Type()).(*types.Pointer); isPtr {
+					return skipf("%s: embedded pointer field %s", reason, f.Name())
+				}
+				if est, isSt := f.Type().Underlying().(*types.Struct); isSt {
+					if err := walk(est); err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			col, isCol := env.model.Fields[f.Name()]
+			if !isCol {
+				if _, isRel := env.model.Relations[f.Name()]; isRel {
+					continue // no column: GORM adds no condition
+				}
+				return skipf("%s: field %s is neither a column nor a relation", reason, f.Name())
+			}
+			if !zeroTestable(f.Type()) {
+				return skipf("%s: field %s of type %s is not converted", reason, f.Name(), types.TypeString(f.Type(), nil))
+			}
+			out = append(out, gDrop{f: &Filter{Op: "EqUnlessZero", Col: col, Args: []string{id.Name + "." + f.Name()}}, reason: reason})
+		}
+		return nil
+	}
+	if err := walk(env.model.Type.Underlying().(*types.Struct)); err != nil {
+		return nil, true, err
+	}
+	return out, true, nil
+}
+
+// zeroTestable reports whether a field of type t is one whose GORM zero
+// test (reflect.Value.IsZero) and binding the runtime reproduces exactly:
+// a basic type, time.Time, or a pointer to one of them.
+func zeroTestable(t types.Type) bool {
+	if p, ok := types.Unalias(t).(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	if isNamed(t, "time", "Time") {
+		return true
+	}
+	if isValuer(t) {
+		return false
+	}
+	_, ok := t.Underlying().(*types.Basic)
+	return ok
 }
 
 func isZeroConst(v constant.Value) bool {
@@ -371,6 +484,10 @@ func isValuer(t types.Type) bool {
 // and Not add and merge clause.Where.
 func (env *condEnv) whereClause(conds []Cond) ([]gclause, error) {
 	var exprs []gclause
+	hasOr := false
+	for _, c := range conds {
+		hasOr = hasOr || c.Kind == CondOr
+	}
 	for _, c := range conds {
 		cs, err := env.buildCondition(c)
 		if err != nil {
@@ -378,6 +495,13 @@ func (env *condEnv) whereClause(conds []Cond) ([]gclause, error) {
 		}
 		if len(cs) == 0 {
 			continue
+		}
+		for _, x := range cs {
+			if d, ok := x.(gDrop); ok && (c.Kind != CondWhere || hasOr) {
+				// In Or/Not, or next to an Or, a condition that vanishes
+				// changes the rest of the WHERE (GORM's Or placement).
+				return nil, skipf("%s (only converted in a chain of Where conditions without Or)", d.reason)
+			}
 		}
 		switch c.Kind {
 		case CondWhere:
@@ -558,6 +682,8 @@ func (r *renderer) build(e gclause) {
 		} else {
 			r.list(v.exprs, " OR ")
 		}
+	case gDrop:
+		r.err = skipf("%s (a set-based statement is not converted then)", v.reason)
 	case gNot:
 		// NOT over each condition: GORM's NegationBuild of Eq and IN
 		// (<>, NOT IN) equals NOT of the condition, except NOT IN of an
@@ -600,6 +726,42 @@ func (env *condEnv) TranslateConds(conds []Cond) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Conditions that may vanish at run time are ANDed at the top level
+	// (whereClause allows them nowhere else): they become compat filters
+	// next to the translated rest.
+	var drops []*Filter
+	kept := exprs[:0:0]
+	for _, e := range exprs {
+		if d, ok := e.(gDrop); ok {
+			drops = append(drops, d.f)
+			continue
+		}
+		kept = append(kept, e)
+	}
+	if len(drops) > 0 {
+		f, err := env.translateWhere(kept)
+		if err != nil {
+			return nil, err
+		}
+		var subs []*Filter
+		if f != nil {
+			if f.Op == "And" {
+				subs = append(subs, f.Subs...)
+			} else {
+				subs = append(subs, f)
+			}
+		}
+		subs = append(subs, drops...)
+		if len(subs) == 1 {
+			return subs[0], nil
+		}
+		return &Filter{Op: "And", Subs: subs}, nil
+	}
+	return env.translateWhere(exprs)
+}
+
+// translateWhere renders the clauses as GORM would and translates the SQL.
+func (env *condEnv) translateWhere(exprs []gclause) (*Filter, error) {
 	if len(exprs) == 0 {
 		return nil, nil
 	}

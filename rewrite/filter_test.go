@@ -98,6 +98,16 @@ func cases() {
 	W("name", name)
 	// 25
 	W("id IN (SELECT package_id FROM versions)")
+	// 26
+	W("weekly_downloads > ?", n); O(Package{Name: name})
+	// 27
+	W(ids); W("name = ?", name)
+	// 28
+	W(ids); O("name = ?", name)
+	// 29
+	N(Package{Name: name})
+	// 30
+	W(Package{Name: name, WeeklyDownloads: n, Description: nil}); N("id = ?", id)
 }
 `
 
@@ -165,9 +175,9 @@ func TestTranslateConds(t *testing.T) {
 		11: `uow.Like("name", "%"+name+"%")`,
 		12: "SKIP FuncCall",
 		13: "SKIP may be nil",
-		14: "SKIP not a constant",
+		14: `uow.EqUnlessZero("name", name)`,
 		15: `uow.Eq("name", "x")`,
-		16: "SKIP GORM drops the condition when it is empty",
+		16: `uow.InUnlessEmpty("id", ids)`,
 		17: `uow.Eq("id", id)`,
 		18: "SKIP placeholders do not match",
 		19: `SKIP column "nope"`,
@@ -177,6 +187,11 @@ func TestTranslateConds(t *testing.T) {
 		23: "SKIP-OR-PRECEDENCE",
 		24: `uow.Eq("name", name)`,
 		25: "SKIP SubLink",
+		26: "SKIP only converted in a chain of Where conditions without Or",
+		27: `uow.And(uow.Eq("name", name), uow.InUnlessEmpty("id", ids))`,
+		28: "SKIP only converted in a chain of Where conditions without Or",
+		29: "SKIP only converted in a chain of Where conditions without Or",
+		30: `uow.And(uow.Not(uow.Eq("id", id)), uow.EqUnlessZero("name", name), uow.EqUnlessZero("weekly_downloads", n))`,
 	}
 	want[7] = `uow.NotIn("name", names)` // name is NOT NULL
 	want[22] = `uow.NotIn("name", names)`

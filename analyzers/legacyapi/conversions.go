@@ -24,16 +24,19 @@ var (
 	condWhere = "each condition is a constant string whose SQL (rebuilt exactly as GORM joins Where/Or/Not) parses with PostgreSQL's parser into comparisons, LIKE/ILIKE, IN, BETWEEN, IS [NOT] NULL, AND/OR/NOT over the model's own columns and bound arguments; or a map[string]interface{} literal with constant keys; or a struct literal of the model whose field values are non-zero constants; or primary keys (a number or a slice of numbers)"
 	condNil   = "no bound argument can be nil at run time (GORM binds NULL, which compares as unknown), and no NOT IN runs over a slice that may be empty (GORM writes IS NOT NULL for it)"
 	condOrder = "Order arguments are constant lists of the model's columns with ASC/DESC"
-	condCtx   = "a context.Context is in scope (a parameter, r.Context() of an *http.Request parameter, or the WithContext argument); the EntityManager comes from it"
-	condDest  = "the destination is the address of a local variable declared just before the statement and not used in between, of the model type (or a slice of it)"
-	condErr   = "the result is used only through .Error (and .RowsAffected where stated)"
+	// condRuntime: values GORM interprets at run time (uow/compat.go
+	// reproduces the rule; tested against GORM in uow's TestCompatOptionsMatchGORM).
+	condRuntime = "Limit/Offset appear at most once each; struct conditions with non-constant fields (basic, time.Time or pointer fields), variables of the model type and slices of keys (whose conditions GORM drops when zero or empty) appear only in Where/inline conditions of a chain without Or"
+	condCtx     = "a context.Context is in scope (a parameter, r.Context() of an *http.Request parameter, or the WithContext argument); the EntityManager comes from it"
+	condDest    = "the destination is the address of a local variable declared just before the statement and not used in between, of the model type (or a slice of it)"
+	condErr     = "the result is used only through .Error (and .RowsAffected where stated)"
 )
 
 // Conversions is the rewrite table.
 var Conversions = []*Conversion{
 	{Rule: "rewrite/find", Library: GORMv2, Methods: []string{"Find"},
-		Shape: "db.Where(...).Order(...).Limit(n).Offset(m).Find(&rows, conds...); db.Model(&T{}).Select(cols...).Find(&projections)", Target: "rows, err := uow.Find[T](ctx, em, filter, uow.OrderBy(...), uow.Limit(n), uow.Offset(m)) (a projection copies the selected fields)",
-		Conditions: []string{condChain, condWhere, condNil, condOrder, condCtx, condDest, condErr}},
+		Shape: "db.Where(...).Order(...).Limit(n).Offset(m).Find(&rows, conds...); db.Model(&T{}).Select(cols...).Find(&projections)", Target: "rows, err := uow.Find[T](ctx, em, filter, uow.OrderBy(...), uow.Limit(n), uow.Offset(m)) (a projection copies the selected fields; a Limit/Offset known at run time only becomes uow.LimitExactly/uow.OffsetIfPositive, a struct condition field or example variable uow.EqUnlessZero, a slice of keys uow.InUnlessEmpty: GORM's run-time rules)",
+		Conditions: []string{condChain, condWhere, condNil, condOrder, condCtx, condDest, condErr, condRuntime}},
 	{Rule: "rewrite/first", Library: GORMv2, Methods: []string{"First", "Take", "Last"},
 		Shape: "db.Where(...).First(&row, conds...)", Target: "row, err := uow.FindOneOrFail[T](ctx, em, filter, uow.OrderBy(pk)) (First orders by the primary key, Last by the primary key descending, Take by nothing)",
 		Conditions: []string{condChain, condWhere, condNil, condOrder, condCtx, condDest, condErr, "the not-found error is checked with errors.Is (rewritten to uow.ErrNotFound)"}},

@@ -127,8 +127,14 @@ var lastAdmin string
 
 func runChild(t *testing.T, mode string, extraEnv ...string) (string, *exec.Cmd, *bufio.Scanner) {
 	t.Helper()
+	// The child uses this process's server (which may be a throwaway
+	// cluster), so the parent can look at the databases it leaves.
+	admin, err := pgtest.AdminDSN()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperChild$", "-test.v")
-	cmd.Env = append(append(os.Environ(), "PGTEST_CHILD="+mode), extraEnv...)
+	cmd.Env = append(append(os.Environ(), "PGTEST_CHILD="+mode, pgtest.EnvDSN+"="+admin), extraEnv...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
