@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -58,21 +59,63 @@ BEGIN
 	RETURN NULL;
 END
 $$;
+CREATE TABLE IF NOT EXISTS ormshift_dualrun.guard (armed_at timestamptz NOT NULL DEFAULT now());
+CREATE OR REPLACE FUNCTION ormshift_dualrun.guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF current_setting('ormshift.dualrun_guard', true) = 'armed' THEN
+		RAISE EXCEPTION 'ormshift dualrun: a write candidate tried to commit the shared transaction (or ran SET CONSTRAINTS ALL IMMEDIATE); its changes are rolled back';
+	END IF;
+	RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS ormshift_dualrun_guard ON ormshift_dualrun.guard;
+CREATE CONSTRAINT TRIGGER ormshift_dualrun_guard AFTER INSERT ON ormshift_dualrun.guard
+	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ormshift_dualrun.guard();
 `
+
+// DefaultLockTimeout bounds how long install and uninstall wait for the
+// lock that creating or dropping a trigger takes on a table (while they
+// wait, PostgreSQL queues the table's writers behind them).
+const DefaultLockTimeout = 5 * time.Second
+
+// InstallOptions tunes Install and Uninstall.
+type InstallOptions struct {
+	// LockTimeout bounds each wait for a table lock (DefaultLockTimeout
+	// when zero); on a busy table, retry later rather than stall writers.
+	LockTimeout time.Duration
+}
+
+func (o InstallOptions) lockTimeout() string {
+	d := o.LockTimeout
+	if d <= 0 {
+		d = DefaultLockTimeout
+	}
+	return fmt.Sprintf("SET LOCAL lock_timeout = '%dms'", d.Milliseconds())
+}
 
 // Install sets up row-effect capture on the given tables ("name" or
 // "schema.name"), in one transaction: the ormshift_dualrun schema, its
-// tables and capture function, and an AFTER INSERT/UPDATE/DELETE FOR EACH ROW
-// trigger on every table. It is idempotent. It returns the tables, qualified.
-func Install(ctx context.Context, conn *pgx.Conn, tables []string) ([]string, error) {
+// tables, capture function and commit guard, and an AFTER
+// INSERT/UPDATE/DELETE FOR EACH ROW trigger on every table. It is
+// idempotent. It returns the tables, qualified. A table that does not exist
+// (or is not a table) is an error naming it, and nothing is installed.
+func Install(ctx context.Context, conn *pgx.Conn, tables []string, opts ...InstallOptions) ([]string, error) {
 	if len(tables) == 0 {
 		return nil, errors.New("dualrun install: no tables given")
+	}
+	var o InstallOptions
+	if len(opts) > 0 {
+		o = opts[0]
 	}
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("dualrun install: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, o.lockTimeout()); err != nil {
+		return nil, fmt.Errorf("dualrun install: %w", err)
+	}
 	if _, err := tx.Exec(ctx, installSQL); err != nil {
 		return nil, fmt.Errorf("dualrun install: create schema %s: %w", Schema, err)
 	}
@@ -134,15 +177,24 @@ func CapturedTables(ctx context.Context, q interface {
 	return out, nil
 }
 
-// Uninstall removes every capture trigger, the capture function and the
-// effects table, in one transaction. The results table (and so the schema)
-// is kept unless dropResults is set. It returns the tables it detached.
-func Uninstall(ctx context.Context, conn *pgx.Conn, dropResults bool) ([]string, error) {
+// Uninstall removes every capture trigger, the capture and guard functions
+// and the effects and guard tables, in one transaction. The results table
+// (and so the schema) is kept unless dropResults is set; then the schema is
+// dropped too, but never with CASCADE: an object someone else put in it is
+// an error, not a silent loss. It returns the tables it detached.
+func Uninstall(ctx context.Context, conn *pgx.Conn, dropResults bool, opts ...InstallOptions) ([]string, error) {
+	var o InstallOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("dualrun uninstall: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, o.lockTimeout()); err != nil {
+		return nil, fmt.Errorf("dualrun uninstall: %w", err)
+	}
 	tables, err := CapturedTables(ctx, tx)
 	if err != nil {
 		return nil, fmt.Errorf("dualrun uninstall: %w", err)
@@ -153,9 +205,12 @@ func Uninstall(ctx context.Context, conn *pgx.Conn, dropResults bool) ([]string,
 			return nil, fmt.Errorf("dualrun uninstall: drop trigger on %s: %w", t, err)
 		}
 	}
-	stmt := `DROP FUNCTION IF EXISTS ormshift_dualrun.capture(); DROP TABLE IF EXISTS ormshift_dualrun.effects`
+	stmt := `DROP FUNCTION IF EXISTS ormshift_dualrun.capture();
+		DROP TABLE IF EXISTS ormshift_dualrun.effects;
+		DROP TABLE IF EXISTS ormshift_dualrun.guard;
+		DROP FUNCTION IF EXISTS ormshift_dualrun.guard()`
 	if dropResults {
-		stmt = `DROP SCHEMA IF EXISTS ormshift_dualrun CASCADE`
+		stmt += `; DROP TABLE IF EXISTS ormshift_dualrun.results; DROP SCHEMA IF EXISTS ormshift_dualrun`
 	}
 	if _, err := tx.Exec(ctx, stmt); err != nil {
 		return nil, fmt.Errorf("dualrun uninstall: %w", err)

@@ -37,6 +37,8 @@ type Observed[T any] struct {
 	Panic    any  // recovered panic value (candidates only)
 	TimedOut bool // the candidate exceeded the timeout
 	Duration time.Duration
+
+	callerGone bool // the caller's context ended while the candidate ran
 }
 
 // Comparer decides whether the control's and the candidate's values are
@@ -71,6 +73,7 @@ type Experiment[T any] struct {
 	Ignore []func(control, candidate Observed[T]) bool
 
 	defaultCmp Comparer[T]
+	inFlight   atomic.Int64 // candidate goroutines still running (concurrent mode)
 }
 
 // config holds the options that do not depend on the result type.
@@ -85,6 +88,8 @@ type config struct {
 	raise      bool
 	metrics    *Metrics
 	noCopy     bool
+	singleTx   bool
+	maxFlight  int
 	onResult   func(*Result)
 	onSkip     func(reason string, err error)
 }
@@ -130,6 +135,23 @@ func Timeout(d time.Duration) Option {
 // Candidates then run on a context that keeps the caller's values but not its
 // cancellation. Only for read experiments on separate connections.
 func Concurrent() Option { return func(c *config) { c.concurrent = true } }
+
+// DefaultMaxInFlight bounds the candidates of one concurrent experiment
+// still running at a time, when MaxInFlight is not given.
+const DefaultMaxInFlight = 64
+
+// MaxInFlight bounds how many candidates of a concurrent experiment may
+// still be running (including ones abandoned after their timeout that have
+// not returned). A call beyond it skips the experiment (OnSkip is told, the
+// skipped metric counts it) so that slow candidates cannot pile up
+// goroutines and database connections under load.
+func MaxInFlight(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxFlight = n
+		}
+	}
+}
 
 // RandomOrder runs control and candidates in random order (sequential mode),
 // so that caching effects do not always favour the same path.
@@ -183,7 +205,7 @@ func New[T any](name string, opts ...Option) *Experiment[T] {
 }
 
 func newConfig(opts []Option) config {
-	c := config{percent: 100, timeout: DefaultTimeout}
+	c := config{percent: 100, timeout: DefaultTimeout, maxFlight: DefaultMaxInFlight}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -219,15 +241,20 @@ func (c *config) sampled(ctx context.Context, name string) bool {
 	}
 	ok, err := safeRunIf(ctx, c.runIf)
 	if err != nil {
-		if c.metrics != nil {
-			c.metrics.skipped(name)
-		}
-		if c.onSkip != nil {
-			c.onSkip("run-if failed", err)
-		}
+		c.skip(name, "run-if failed", err)
 		return false
 	}
 	return ok
+}
+
+// skip records a call that skipped the experiment.
+func (c *config) skip(name, reason string, err error) {
+	if c.metrics != nil {
+		c.metrics.skipped(name)
+	}
+	if c.onSkip != nil {
+		c.onSkip(reason, err)
+	}
 }
 
 func safeRunIf(ctx context.Context, f func(context.Context) (bool, error)) (ok bool, err error) {
@@ -271,6 +298,12 @@ func (e *Experiment[T]) RunMany(ctx context.Context, control Func[T], candidates
 		}
 	}
 	if e.cfg.concurrent && !e.cfg.raise {
+		n := int64(len(candidates))
+		if e.inFlight.Add(n) > int64(e.cfg.maxFlight) {
+			e.inFlight.Add(-n)
+			e.cfg.skip(e.name, "too many candidates in flight", fmt.Errorf("%d candidates of %s still running (MaxInFlight %d)", e.inFlight.Load(), e.name, e.cfg.maxFlight))
+			return control(ctx)
+		}
 		return e.runConcurrent(ctx, control, candidates)
 	}
 	return e.runSequential(ctx, control, candidates)
@@ -296,6 +329,7 @@ func (e *Experiment[T]) runSequential(ctx context.Context, control Func[T], cand
 			continue
 		}
 		cands[i], cst[i] = runCandidate(ctx, candidates[i], e.cfg.timeout, false)
+		cands[i].callerGone = ctx.Err() != nil
 	}
 	res := e.judge(ctx, ctl, stats, cands, cst)
 	e.cfg.deliver(ctx, res)
@@ -362,6 +396,7 @@ func (st *concurrentRun[T]) start(i int, c Candidate[T]) {
 			Err: fmt.Errorf("candidate abandoned after its context ended: %w", context.DeadlineExceeded)})
 	})
 	go func() {
+		defer st.e.inFlight.Add(-1)
 		defer cancel()
 		o := Observed[T]{Name: c.Name}
 		func() {
@@ -387,7 +422,14 @@ func (st *concurrentRun[T]) finish() {
 }
 
 func runControl[T any](ctx context.Context, control Func[T]) (Observed[T], Stats) {
+	return runControlOn(ctx, 0, control)
+}
+
+// runControlOn runs the control, noting statements it runs on another
+// backend than home (when not 0).
+func runControlOn[T any](ctx context.Context, home uint32, control Func[T]) (Observed[T], Stats) {
 	cctx, rec := withRecorder(ctx)
+	rec.home = home
 	t0 := time.Now()
 	v, err := control(cctx)
 	return Observed[T]{Name: "control", Value: v, Err: err, Duration: time.Since(t0)}, rec.stats()
@@ -513,6 +555,9 @@ func (e *Experiment[T]) compare(ctl, c Observed[T]) (out Outcome, diff string, f
 	switch {
 	case c.Panic != nil:
 		return Mismatched, fmt.Sprintf("candidate panicked: %v", firstLine(fmt.Sprint(c.Panic))), true
+	case c.callerGone && (c.Err != nil || c.TimedOut) && ctl.Err == nil:
+		// Not the candidate's fault: the request was over.
+		return Ignored, fmt.Sprintf("the caller's context ended while the candidate ran: %v", c.Err), false
 	case c.TimedOut:
 		return Mismatched, fmt.Sprintf("candidate timed out: %v", c.Err), true
 	case ctl.Err != nil && c.Err != nil:
@@ -585,18 +630,21 @@ func (c *config) deliver(ctx context.Context, res *Result) {
 	if c.metrics != nil {
 		c.metrics.Observe(res)
 	}
-	if c.onResult != nil {
-		c.onResult(res)
-	}
 	p := c.publisher
 	if p == nil {
 		p = DefaultPublisher()
 	}
+	// Fingerprints are computed here unless a Queue does it off this
+	// path, and before OnResult sees the result (it must not change
+	// under OnResult's feet).
+	if _, async := p.(*Queue); !async || c.onResult != nil {
+		res.finish()
+	}
+	if c.onResult != nil {
+		c.onResult(res)
+	}
 	if p == nil {
 		return
-	}
-	if _, async := p.(*Queue); !async {
-		res.finish()
 	}
 	if err := p.Publish(ctx, res); err != nil && c.metrics != nil {
 		c.metrics.publishError(res.Experiment)

@@ -11,7 +11,7 @@ import (
 //
 //	ormshift_dualrun_runs_total{experiment,candidate,outcome}   matched|mismatched|ignored
 //	ormshift_dualrun_candidate_errors_total{experiment,candidate} error, panic or timeout
-//	ormshift_dualrun_skipped_total{experiment}                 run-if failed
+//	ormshift_dualrun_skipped_total{experiment}                 run-if failed, capture unavailable, too many in flight
 //	ormshift_dualrun_publish_errors_total{experiment}
 //	ormshift_dualrun_duration_seconds{experiment,path}         histogram; path control|candidate
 type Metrics struct {
@@ -36,7 +36,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"experiment", "candidate"}),
 		skips: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "ormshift", Subsystem: "dualrun", Name: "skipped_total",
-			Help: "Calls that skipped the experiment because its run-if predicate failed.",
+			Help: "Sampled calls that skipped the experiment (run-if failed, capture unavailable, too many candidates in flight).",
 		}, []string{"experiment"}),
 		publishErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "ormshift", Subsystem: "dualrun", Name: "publish_errors_total",

@@ -16,14 +16,20 @@ func TestUpperBound(t *testing.T) {
 	if b := UpperBound95(0, 300); b.Value != 0.01 || !strings.Contains(b.Method, "rule of three") {
 		t.Errorf("0/300: %+v", b)
 	}
-	// Exact Clopper–Pearson one-sided 95% bound for 1/100 is 0.04656
-	// (qbeta(0.95, 2, 99)); for 5/1000, 0.01051.
+	// Exact Clopper–Pearson one-sided 95% bounds (the p at which
+	// P(X <= k | n, p) = 0.05; qbeta(0.95, k+1, n-k)), computed
+	// independently by summing the binomial terms exactly.
 	for _, c := range []struct {
 		k, n int
 		want float64
-	}{{1, 100, 0.04656}, {5, 1000, 0.01051}, {10, 10, 1}} {
-		if b := UpperBound95(c.k, c.n); math.Abs(b.Value-c.want) > 5e-5 {
+	}{{1, 100, 0.046560}, {5, 1000, 0.010484}, {2, 500, 0.012538}, {50, 10000, 0.006324}, {1, 3, 0.864650}, {10, 10, 1}} {
+		if b := UpperBound95(c.k, c.n); math.Abs(b.Value-c.want) > 1e-6 {
 			t.Errorf("%d/%d: %v, want %v", c.k, c.n, b.Value, c.want)
+		}
+	}
+	for _, n := range []int{3, 30, 1000, 123456} {
+		if b := UpperBound95(0, n); b.Value != math.Min(1, 3/float64(n)) {
+			t.Errorf("0/%d: %v, want 3/n", n, b.Value)
 		}
 	}
 	if b := UpperBound95(0, 0); b.Value != 1 {

@@ -3,12 +3,15 @@ package dualrun
 import (
 	"context"
 	"fmt"
-	"github.com/ormshift/ormshift/internal/sqltext"
+	"hash/fnv"
 	"sort"
 	"strings"
 	"sync"
 
+	"github.com/ormshift/ormshift/internal/sqltext"
+
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 )
 
@@ -18,6 +21,13 @@ import (
 type Stats struct {
 	Statements int `json:"statements"`
 	RoundTrips int `json:"round_trips"`
+	// RowsWritten is the sum of the rows the path's INSERT, UPDATE, DELETE,
+	// MERGE and COPY statements reported (from their command tags; needs
+	// the Tracer). Write experiments check it against the captured effects.
+	RowsWritten int `json:"rows_written,omitempty"`
+	// Elsewhere counts the path's statements that ran on another
+	// connection than the one the shim gave it (write experiments).
+	Elsewhere int `json:"elsewhere,omitempty"`
 	// Fingerprints maps a pg_query fingerprint to the number of statements
 	// of that shape. Filled when the result is published (fingerprinting is
 	// kept off the caller's path).
@@ -34,21 +44,64 @@ type recorder struct {
 	mu         sync.Mutex
 	statements int
 	roundTrips int
+	written    int
+	home       uint32 // backend PID the path should use (0: any)
+	elsewhere  int
 	sqls       []string
+	sqlBytes   int
 }
 
-// maxRecordedSQL bounds the statements kept per path for fingerprinting;
-// counts go on past it.
-const maxRecordedSQL = 256
+// maxRecordedSQL and maxRecordedSQLBytes bound the statements kept per
+// path for fingerprinting (a result waits in the publisher's queue with
+// them); counts go on past them.
+const (
+	maxRecordedSQL      = 256
+	maxRecordedSQLBytes = 256 << 10
+)
 
 func (r *recorder) add(sql string, statements, roundTrips int) {
 	r.mu.Lock()
 	r.statements += statements
 	r.roundTrips += roundTrips
-	if sql != "" && len(r.sqls) < maxRecordedSQL {
+	r.keep(sql)
+	r.mu.Unlock()
+}
+
+// keep records sql for fingerprinting, within the bounds. r.mu is held.
+func (r *recorder) keep(sql string) {
+	if sql != "" && len(r.sqls) < maxRecordedSQL && r.sqlBytes+len(sql) <= maxRecordedSQLBytes {
 		r.sqls = append(r.sqls, sql)
+		r.sqlBytes += len(sql)
+	}
+}
+
+// on notes the connection a statement of the path runs on.
+func (r *recorder) on(conn *pgx.Conn) {
+	if conn == nil {
+		return
+	}
+	r.mu.Lock()
+	if r.home != 0 && conn.PgConn().PID() != r.home {
+		r.elsewhere++
 	}
 	r.mu.Unlock()
+}
+
+// wrote counts the rows a successful data-modifying statement reported.
+func (r *recorder) wrote(tag pgconn.CommandTag) {
+	if n := rowsWritten(tag); n > 0 {
+		r.mu.Lock()
+		r.written += n
+		r.mu.Unlock()
+	}
+}
+
+func rowsWritten(tag pgconn.CommandTag) int {
+	s := tag.String()
+	if tag.Insert() || tag.Update() || tag.Delete() || strings.HasPrefix(s, "MERGE ") || strings.HasPrefix(s, "COPY ") {
+		return int(tag.RowsAffected())
+	}
+	return 0
 }
 
 func (r *recorder) stats() Stats {
@@ -57,7 +110,7 @@ func (r *recorder) stats() Stats {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return Stats{Statements: r.statements, RoundTrips: r.roundTrips, sqls: append([]string(nil), r.sqls...)}
+	return Stats{Statements: r.statements, RoundTrips: r.roundTrips, RowsWritten: r.written, Elsewhere: r.elsewhere, sqls: append([]string(nil), r.sqls...)}
 }
 
 type recorderKey struct{}
@@ -110,9 +163,7 @@ func RecordBatch(ctx context.Context, sqls []string) {
 	r.statements += len(sqls)
 	r.roundTrips++
 	for _, s := range sqls {
-		if len(r.sqls) < maxRecordedSQL {
-			r.sqls = append(r.sqls, s)
-		}
+		r.keep(s)
 	}
 	r.mu.Unlock()
 }
@@ -137,7 +188,10 @@ type batchKey struct{}
 
 // TraceQueryStart implements pgx.QueryTracer.
 func (t *Tracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
-	RecordStatement(ctx, data.SQL)
+	if r := recording(ctx); r != nil {
+		r.add(data.SQL, 1, 1)
+		r.on(conn)
+	}
 	if t.Next != nil {
 		return t.Next.TraceQueryStart(ctx, conn, data)
 	}
@@ -146,6 +200,9 @@ func (t *Tracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.T
 
 // TraceQueryEnd implements pgx.QueryTracer.
 func (t *Tracer) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryEndData) {
+	if r := recording(ctx); r != nil && data.Err == nil {
+		r.wrote(data.CommandTag)
+	}
 	if t.Next != nil {
 		t.Next.TraceQueryEnd(ctx, conn, data)
 	}
@@ -157,6 +214,7 @@ func (t *Tracer) TraceBatchStart(ctx context.Context, conn *pgx.Conn, data pgx.T
 		r.mu.Lock()
 		r.roundTrips++
 		r.mu.Unlock()
+		r.on(conn)
 	}
 	if bt, ok := t.Next.(pgx.BatchTracer); ok {
 		return bt.TraceBatchStart(ctx, conn, data)
@@ -168,6 +226,9 @@ func (t *Tracer) TraceBatchStart(ctx context.Context, conn *pgx.Conn, data pgx.T
 func (t *Tracer) TraceBatchQuery(ctx context.Context, conn *pgx.Conn, data pgx.TraceBatchQueryData) {
 	if r := recording(ctx); r != nil {
 		r.add(data.SQL, 1, 0)
+		if data.Err == nil {
+			r.wrote(data.CommandTag)
+		}
 	}
 	if bt, ok := t.Next.(pgx.BatchTracer); ok {
 		bt.TraceBatchQuery(ctx, conn, data)
@@ -185,6 +246,7 @@ func (t *Tracer) TraceBatchEnd(ctx context.Context, conn *pgx.Conn, data pgx.Tra
 func (t *Tracer) TraceCopyFromStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceCopyFromStartData) context.Context {
 	if r := recording(ctx); r != nil {
 		r.add("COPY "+data.TableName.Sanitize()+" FROM STDIN", 1, 1)
+		r.on(conn)
 	}
 	if ct, ok := t.Next.(pgx.CopyFromTracer); ok {
 		return ct.TraceCopyFromStart(ctx, conn, data)
@@ -194,6 +256,9 @@ func (t *Tracer) TraceCopyFromStart(ctx context.Context, conn *pgx.Conn, data pg
 
 // TraceCopyFromEnd implements pgx.CopyFromTracer.
 func (t *Tracer) TraceCopyFromEnd(ctx context.Context, conn *pgx.Conn, data pgx.TraceCopyFromEndData) {
+	if r := recording(ctx); r != nil && data.Err == nil {
+		r.wrote(data.CommandTag)
+	}
 	if ct, ok := t.Next.(pgx.CopyFromTracer); ok {
 		ct.TraceCopyFromEnd(ctx, conn, data)
 	}
@@ -232,20 +297,41 @@ func (GormPlugin) Initialize(db *gorm.DB) error {
 	return nil
 }
 
-// fingerprintCache memoises fingerprints: services send few distinct texts.
-var fingerprintCache sync.Map // sql -> string
+// fingerprintCache memoises fingerprints by statement text. Texts with
+// inlined literals (IN lists of every length, interpolated values) are
+// endless, so the cache is bounded: when full it starts over.
+var fingerprintCache = struct {
+	sync.Mutex
+	m map[string]string
+}{m: map[string]string{}}
 
-// Fingerprint returns the pg_query fingerprint of a statement, or a
-// "text:"-prefixed normalised text when the statement does not parse.
+// maxFingerprintCache bounds the cached statement texts.
+const maxFingerprintCache = 4096
+
+// maxQueryExample bounds the example text kept per fingerprint in results.
+const maxQueryExample = 1024
+
+// Fingerprint returns the pg_query fingerprint of a statement, or, when the
+// statement does not parse, "text:" and a hash of its normalised text.
 func Fingerprint(sql string) string {
-	if v, ok := fingerprintCache.Load(sql); ok {
-		return v.(string)
+	fingerprintCache.Lock()
+	fp, ok := fingerprintCache.m[sql]
+	fingerprintCache.Unlock()
+	if ok {
+		return fp
 	}
 	fp, err := sqltext.Fingerprint(sql)
 	if err != nil {
-		fp = "text:" + strings.Join(strings.Fields(sql), " ")
+		h := fnv.New64a()
+		h.Write([]byte(strings.Join(strings.Fields(sql), " ")))
+		fp = fmt.Sprintf("text:%016x", h.Sum64())
 	}
-	fingerprintCache.Store(sql, fp)
+	fingerprintCache.Lock()
+	if len(fingerprintCache.m) >= maxFingerprintCache {
+		clear(fingerprintCache.m)
+	}
+	fingerprintCache.m[sql] = fp
+	fingerprintCache.Unlock()
 	return fp
 }
 
@@ -260,6 +346,9 @@ func (s *Stats) finish() {
 		fp := Fingerprint(q)
 		s.Fingerprints[fp]++
 		if _, ok := s.Queries[fp]; !ok {
+			if len(q) > maxQueryExample {
+				q = q[:maxQueryExample] + "…"
+			}
 			s.Queries[fp] = q
 		}
 	}

@@ -88,9 +88,11 @@ type WriteExperiment[T any] struct {
 	// Effects tunes the comparison of row effects.
 	Effects EffectOptions
 
-	catMu   sync.Mutex
-	catalog map[string]*tableMeta
-	ready   atomic.Int64 // unix time until which the capture is known installed
+	catMu     sync.Mutex
+	catalog   map[string]*tableMeta
+	captured  []string
+	ready     atomic.Int64 // unix time until which the capture is known installed
+	driverErr error        // db is not on pgx: every call runs the control only
 }
 
 // NewWrite returns a write experiment on db (opened with OpenDB) for GORM
@@ -101,6 +103,11 @@ func NewWrite[T any](name string, db *sql.DB, gdb *gorm.DB, opts ...Option) *Wri
 	w := &WriteExperiment[T]{name: name, cfg: newConfig(opts), db: db, gdb: gdb, catalog: map[string]*tableMeta{}}
 	if w.name == "" {
 		w.name = "unnamed"
+	}
+	if db == nil || gdb == nil {
+		w.driverErr = errors.New("dualrun: NewWrite needs a *sql.DB and a *gorm.DB")
+	} else if _, ok := db.Driver().(*stdlib.Driver); !ok {
+		w.driverErr = fmt.Errorf("%w, not %T", errNotPgx, db.Driver())
 	}
 	return w
 }
@@ -113,20 +120,28 @@ const candidateSavepoint = "ormshift_dualrun_candidate"
 // Run runs the experiment (when sampled) and returns the control's value and
 // error.
 func (w *WriteExperiment[T]) Run(ctx context.Context, control WriteControl[T], candidate WriteCandidate[T]) (T, error) {
+	plain := func() (T, error) { return control(ctx, w.gdb.WithContext(ctx)) }
+	if w.driverErr != nil {
+		w.skip("write experiment unusable", w.driverErr)
+		return plain()
+	}
 	if !w.cfg.sampled(ctx, w.name) || !w.installed(ctx) {
-		return control(ctx, w.gdb.WithContext(ctx))
+		return plain()
 	}
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
-		return control(ctx, w.gdb.WithContext(ctx))
+		return plain()
 	}
-	sqlTx, err := conn.BeginTx(ctx, nil)
+	// The transaction does not end with the caller's context: the control's
+	// statements are cancelled one by one, as without the shim, and what
+	// they did before is committed.
+	bk := withoutRecording(context.WithoutCancel(ctx))
+	sqlTx, err := conn.BeginTx(bk, nil)
 	if err != nil {
 		_ = conn.Close()
-		return control(ctx, w.gdb.WithContext(ctx))
+		return plain()
 	}
 	run := rand.Uint64()
-	bk := withoutRecording(context.WithoutCancel(ctx))
 
 	// Candidate phase.
 	cand := w.runCandidate(ctx, bk, conn, fmt.Sprintf("cand-%x", run), candidate)
@@ -146,7 +161,12 @@ func (w *WriteExperiment[T]) Run(ctx context.Context, control WriteControl[T], c
 
 	// Control phase, on the same connection and transaction.
 	ctlPhase := fmt.Sprintf("ctl-%x", run)
-	if _, err := sqlTx.ExecContext(bk, "SELECT set_config($1, $2, true)", PhaseSetting, ctlPhase); err != nil {
+	var pid uint32
+	if err := bookkeep(bk, conn, func(ctx context.Context, pc *pgx.Conn) error {
+		pid = pc.PgConn().PID()
+		_, err := pc.Exec(ctx, "SELECT set_config($1, $2, true)", PhaseSetting, ctlPhase)
+		return err
+	}); err != nil {
 		_ = sqlTx.Rollback()
 		_ = conn.Close()
 		res.Note = "could not mark the control phase: " + err.Error()
@@ -160,20 +180,27 @@ func (w *WriteExperiment[T]) Run(ctx context.Context, control WriteControl[T], c
 			_ = conn.Close()
 		}
 	}()
-	ctl, stats := runControl(ctx, func(ctx context.Context) (T, error) {
+	pool := &controlPool{tx: sqlTx, conn: conn, db: w.db, bk: bk, singleTx: w.cfg.singleTx}
+	ctl, stats := runControlOn(ctx, pid, func(ctx context.Context) (T, error) {
 		g := w.gdb.Session(&gorm.Session{NewDB: true, Context: ctx})
-		g.Statement.ConnPool = sqlTx
+		g.Statement.ConnPool = pool
 		return control(ctx, g)
 	})
-	var ctlEffects []Effect
-	var readErr error
-	if err := conn.Raw(func(dc any) error {
-		pc := dc.(*stdlib.Conn).Conn()
-		ctlEffects, readErr = readPhase(bk, pc, ctlPhase)
-		return nil
-	}); err != nil && readErr == nil {
-		readErr = err
+	var notes []string
+	if err := pool.finish(); err != nil {
+		notes = append(notes, "control bookkeeping failed: "+err.Error())
 	}
+	if st := txStatus(conn); st == 'E' {
+		// Only in single-transaction mode (or after a failed statement
+		// savepoint): the control's transaction is aborted.
+		notes = append(notes, "the control hit a database error inside the shim's single transaction: its earlier statements were rolled back (without the shim they would have been committed)")
+	}
+	var ctlEffects []Effect
+	readErr := bookkeep(bk, conn, func(ctx context.Context, pc *pgx.Conn) error {
+		var err error
+		ctlEffects, err = readPhase(ctx, pc, ctlPhase)
+		return err
+	})
 	commitErr := sqlTx.Commit()
 	finished = true
 	_ = conn.Close()
@@ -181,33 +208,52 @@ func (w *WriteExperiment[T]) Run(ctx context.Context, control WriteControl[T], c
 		ctl.Err = fmt.Errorf("commit: %w", commitErr)
 	}
 	if readErr != nil {
-		res.Note = "control effects not captured: " + readErr.Error()
+		notes = append(notes, "control effects not captured: "+readErr.Error())
+	}
+	res.Note = strings.Join(notes, "; ")
+	if readErr != nil {
 		return w.outcome(w.finishResult(res, ctl, stats, cand, nil, nil), ctl)
 	}
 	return w.outcome(w.finishResult(res, ctl, stats, cand, ctlEffects, cand.effects), ctl)
 }
 
-// installed reports whether the capture schema exists (checked at most every
-// 30 seconds). Without it the experiment is skipped: reading effects would
-// abort the control's transaction.
+// bkExec runs one of the shim's own statements on pc, bounded by
+// BookkeepingTimeout.
+func bkExec(bk context.Context, pc *pgx.Conn, sql string, args ...any) error {
+	ctx, cancel := context.WithTimeout(bk, BookkeepingTimeout)
+	defer cancel()
+	_, err := pc.Exec(ctx, sql, args...)
+	return err
+}
+
+// bookkeep runs f, one of the shim's own steps, on the pgx connection of
+// conn, bounded by BookkeepingTimeout.
+func bookkeep(bk context.Context, conn *sql.Conn, f func(ctx context.Context, pc *pgx.Conn) error) error {
+	ctx, cancel := context.WithTimeout(bk, BookkeepingTimeout)
+	defer cancel()
+	return rawConn(conn, func(pc *pgx.Conn) error { return f(ctx, pc) })
+}
+
+func (w *WriteExperiment[T]) skip(reason string, err error) { w.cfg.skip(w.name, reason, err) }
+
+// installed reports whether the capture schema (effects table and commit
+// guard) exists (checked at most every 30 seconds). Without it the
+// experiment is skipped: reading effects would abort the control's
+// transaction, and without the guard a candidate could commit.
 func (w *WriteExperiment[T]) installed(ctx context.Context) bool {
 	if time.Now().Unix() < w.ready.Load() {
 		return true
 	}
 	var ok bool
-	cctx, cancel := context.WithTimeout(withoutRecording(ctx), 5*time.Second)
+	cctx, cancel := context.WithTimeout(withoutRecording(ctx), BookkeepingTimeout)
 	defer cancel()
-	err := w.db.QueryRowContext(cctx, "SELECT to_regclass('ormshift_dualrun.effects') IS NOT NULL").Scan(&ok)
+	err := w.db.QueryRowContext(cctx, `SELECT to_regclass('ormshift_dualrun.effects') IS NOT NULL
+		AND to_regclass('ormshift_dualrun.guard') IS NOT NULL`).Scan(&ok)
 	if err != nil || !ok {
-		if w.cfg.onSkip != nil {
-			if err == nil {
-				err = errors.New("capture not installed (run ormshift dualrun install)")
-			}
-			w.cfg.onSkip("capture unavailable", err)
+		if err == nil {
+			err = errors.New("capture not installed, or installed by an older version (run ormshift dualrun install)")
 		}
-		if w.cfg.metrics != nil {
-			w.cfg.metrics.skipped(w.name)
-		}
+		w.skip("capture unavailable", err)
 		return false
 	}
 	w.ready.Store(time.Now().Add(30 * time.Second).Unix())
@@ -222,6 +268,8 @@ type candidatePhase[T any] struct {
 	brokenWhy  string
 	released   chan struct{} // closed once the candidate no longer uses the connection
 	constraint string        // deferred constraint violation, if any
+	captureErr string        // the candidate's effects could not be read
+	callerGone bool          // the caller's context ended while the candidate ran
 }
 
 // readPhase takes the effects of a phase out of the capture table, inside a
@@ -247,6 +295,13 @@ func readPhase(ctx context.Context, pc *pgx.Conn, phase string) ([]Effect, error
 	return effects, nil
 }
 
+// GuardSetting is the session setting that arms the commit guard while a
+// write candidate runs: a deferred constraint trigger (installed by
+// `ormshift dualrun install`) makes any COMMIT of the shared transaction
+// fail while it is armed, so a candidate that commits (through raw SQL or
+// tx.Conn()) cannot make its changes permanent.
+const GuardSetting = "ormshift.dualrun_guard"
+
 // runCandidate runs the candidate in a savepoint on conn, captures its
 // effects and rolls it back. The connection is either left in the
 // transaction at the state before the candidate, or reported broken.
@@ -267,13 +322,16 @@ func (w *WriteExperiment[T]) runCandidate(ctx, bk context.Context, conn *sql.Con
 	t0 := time.Now()
 	go func() {
 		defer close(cp.released)
-		rawErr := conn.Raw(func(dc any) error {
-			pc := dc.(*stdlib.Conn).Conn()
+		rawErr := rawConn(conn, func(pc *pgx.Conn) error {
 			pid.Store(pc.PgConn().PID())
 			b := &pgx.Batch{}
 			b.Queue("SAVEPOINT " + candidateSavepoint)
-			b.Queue("SELECT set_config($1, $2, true)", PhaseSetting, phase)
-			if err := pc.SendBatch(bk, b).Close(); err != nil {
+			b.Queue("SELECT set_config($1, $2, true), set_config($3, 'armed', true)", PhaseSetting, phase, GuardSetting)
+			b.Queue("INSERT INTO " + Schema + ".guard DEFAULT VALUES")
+			sctx, scancel := context.WithTimeout(bk, BookkeepingTimeout)
+			err := pc.SendBatch(sctx, b).Close()
+			scancel()
+			if err != nil {
 				g.broken, g.brokenWhy = true, "savepoint: "+err.Error()
 				return nil
 			}
@@ -296,20 +354,28 @@ func (w *WriteExperiment[T]) runCandidate(ctx, bk context.Context, conn *sql.Con
 				return nil
 			}
 			if out.err == nil && out.panic == nil && pc.PgConn().TxStatus() == 'T' {
-				// Deferred constraints are checked now, as at commit.
-				if _, err := pc.Exec(bk, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
+				// Deferred constraints are checked now, as at commit (with
+				// the guard disarmed: this is not a commit).
+				if err := bkExec(bk, pc, "SELECT set_config($1, '', true)", GuardSetting); err != nil {
+					g.captureErr = "disarm guard: " + err.Error()
+				} else if err := bkExec(bk, pc, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
 					g.constraint = err.Error()
-				} else if eff, err := readPhase(bk, pc, phase); err == nil {
-					g.effects = eff
 				} else {
-					g.constraint = "capture: " + err.Error()
+					rctx, rcancel := context.WithTimeout(bk, BookkeepingTimeout)
+					eff, err := readPhase(rctx, pc, phase)
+					rcancel()
+					if err == nil {
+						g.effects = eff
+					} else {
+						g.captureErr = err.Error()
+					}
 				}
 			}
-			if _, err := pc.Exec(bk, "ROLLBACK TO SAVEPOINT "+candidateSavepoint); err != nil {
+			if err := bkExec(bk, pc, "ROLLBACK TO SAVEPOINT "+candidateSavepoint); err != nil {
 				g.broken, g.brokenWhy = true, "rollback to savepoint: "+err.Error()
 				return nil
 			}
-			if _, err := pc.Exec(bk, "RELEASE SAVEPOINT "+candidateSavepoint); err != nil {
+			if err := bkExec(bk, pc, "RELEASE SAVEPOINT "+candidateSavepoint); err != nil {
 				g.broken, g.brokenWhy = true, "release savepoint: "+err.Error()
 				return nil
 			}
@@ -324,10 +390,14 @@ func (w *WriteExperiment[T]) runCandidate(ctx, bk context.Context, conn *sql.Con
 	}()
 	abandon := func(why string) {
 		// The candidate holds the connection past its timeout: end its
-		// backend so that its transaction (and locks) go, and stop waiting.
+		// backend so that its transaction (and locks) go, waiting until it
+		// is gone so the control does not queue behind its locks, and stop
+		// waiting for the candidate.
 		if p := pid.Load(); p != 0 {
-			kctx, kcancel := context.WithTimeout(bk, 5*time.Second)
-			_, _ = w.db.ExecContext(kctx, "SELECT pg_terminate_backend($1)", int(p))
+			kctx, kcancel := context.WithTimeout(bk, BookkeepingTimeout)
+			if _, err := w.db.ExecContext(kctx, "SELECT pg_terminate_backend($1, $2)", int(p), BookkeepingTimeout.Milliseconds()); err != nil {
+				_, _ = w.db.ExecContext(kctx, "SELECT pg_terminate_backend($1)", int(p)) // PostgreSQL < 14
+			}
 			kcancel()
 		}
 		cp.broken, cp.brokenWhy = true, why
@@ -337,12 +407,15 @@ func (w *WriteExperiment[T]) runCandidate(ctx, bk context.Context, conn *sql.Con
 	}
 	take := func() {
 		cancel()
-		cp.obs, cp.effects, cp.broken, cp.brokenWhy, cp.constraint = g.obs, g.effects, g.broken, g.brokenWhy, g.constraint
+		cp.obs, cp.effects, cp.broken, cp.brokenWhy, cp.constraint, cp.captureErr = g.obs, g.effects, g.broken, g.brokenWhy, g.constraint, g.captureErr
 	}
 	select {
 	case <-cp.released:
 		take()
 	case <-cctx.Done():
+		// The candidate's context ended (its timeout, or the caller's
+		// context): give it the time to return and the shim the time to
+		// roll it back.
 		grace := time.NewTimer(graceAfterCancel(w.cfg.timeout) + time.Second)
 		select {
 		case <-cp.released:
@@ -352,10 +425,12 @@ func (w *WriteExperiment[T]) runCandidate(ctx, bk context.Context, conn *sql.Con
 			cancel()
 			abandon("did not return after its context ended")
 			cp.stats = rec.stats()
+			cp.callerGone = ctx.Err() != nil
 			return cp
 		}
 	}
 	cp.stats = rec.stats()
+	cp.callerGone = ctx.Err() != nil
 	return cp
 }
 
@@ -367,6 +442,8 @@ func (w *WriteExperiment[T]) finishResult(res *Result, ctl Observed[T], stats St
 	switch {
 	case c.Panic != nil:
 		cr.Outcome, cr.Fault, cr.Diff = Mismatched, true, "candidate panicked: "+firstLine(fmt.Sprint(c.Panic))
+	case cp.callerGone && (c.Err != nil || c.TimedOut) && ctl.Err == nil:
+		cr.Outcome, cr.Diff = Ignored, fmt.Sprintf("the caller's context ended while the candidate ran: %v", c.Err)
 	case c.TimedOut:
 		cr.Outcome, cr.Fault, cr.Diff = Mismatched, true, fmt.Sprintf("candidate timed out: %v", c.Err)
 	case ctl.Err != nil && c.Err != nil:
@@ -380,12 +457,21 @@ func (w *WriteExperiment[T]) finishResult(res *Result, ctl Observed[T], stats St
 	case cp.constraint != "":
 		cr.Outcome, cr.Fault, cr.Diff = Mismatched, true, "candidate's changes violate a deferred constraint: "+cp.constraint
 		cr.Error = cp.constraint
+	case cp.captureErr != "":
+		cr.Outcome, cr.Diff = Ignored, "candidate effects not captured: "+cp.captureErr
 	case ctl.Err != nil:
 		cr.Outcome, cr.Diff = Mismatched, fmt.Sprintf("control failed, candidate did not:\n  control: %v", ctl.Err)
 	case cp.broken:
 		cr.Outcome, cr.Fault, cr.Diff = Mismatched, true, "candidate broke the shared connection: "+cp.brokenWhy
 	case ctlEff == nil && candEff == nil && res.Note != "":
 		cr.Outcome, cr.Diff = Ignored, res.Note
+	case stats.Elsewhere > 0:
+		cr.Outcome, cr.Diff = Ignored, fmt.Sprintf("the control ran %d statement(s) on another connection than the shim's "+
+			"(a package-level *gorm.DB instead of the one the shim passes it?): their effects were neither captured nor compared", stats.Elsewhere)
+	case w.incomplete(stats, ctlEff, cp.stats, candEff) != "":
+		// Rows were written where the capture did not see them: comparing
+		// what it saw could call different writes equal.
+		cr.Outcome, cr.Diff = Mismatched, w.incomplete(stats, ctlEff, cp.stats, candEff)
 	default:
 		cr.Outcome, cr.Diff = w.compareWrite(ctl, c, ctlEff, candEff)
 	}
@@ -401,6 +487,66 @@ func (w *WriteExperiment[T]) outcome(res *Result, ctl Observed[T]) (T, error) {
 		return ctl.Value, &MismatchError{Experiment: w.name, Candidate: "candidate", Diff: res.Candidates[0].Diff}
 	}
 	return ctl.Value, ctl.Err
+}
+
+// incomplete explains why the captured effects of a path are not all it
+// wrote, or returns "". Rows written beyond those captured (by the command
+// tags) may come from statements rolled back by a savepoint; only writes to
+// tables without the capture trigger count.
+func (w *WriteExperiment[T]) incomplete(cs Stats, ce []Effect, ds Stats, de []Effect) string {
+	if cs.RowsWritten <= len(ce) && ds.RowsWritten <= len(de) {
+		return ""
+	}
+	var sqls []string
+	if cs.RowsWritten > len(ce) {
+		sqls = append(sqls, cs.sqls...)
+	}
+	if ds.RowsWritten > len(de) {
+		sqls = append(sqls, ds.sqls...)
+	}
+	targets := writeTargets(sqls)
+	if len(targets) == 0 {
+		return ""
+	}
+	captured, err := w.capturedTables()
+	if err != nil {
+		return ""
+	}
+	if miss := uncaptured(targets, captured); len(miss) > 0 {
+		return fmt.Sprintf("row effects not fully captured: %s written without the capture trigger (ormshift dualrun install --tables ...)", strings.Join(miss, ", "))
+	}
+	return ""
+}
+
+// capturedTables lists the tables with the capture trigger (cached as long
+// as the installation check).
+func (w *WriteExperiment[T]) capturedTables() ([]string, error) {
+	w.catMu.Lock()
+	defer w.catMu.Unlock()
+	if w.captured != nil && time.Now().Unix() < w.ready.Load() {
+		return w.captured, nil
+	}
+	ctx, cancel := context.WithTimeout(withoutRecording(context.Background()), BookkeepingTimeout)
+	defer cancel()
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var out []string
+	err = rawConn(conn, func(pc *pgx.Conn) error {
+		var err error
+		out, err = CapturedTables(ctx, pc)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = []string{}
+	}
+	w.captured = out
+	return out, nil
 }
 
 func (w *WriteExperiment[T]) compareWrite(ctl, cand Observed[T], ctlEff, candEff []Effect) (Outcome, string) {

@@ -48,9 +48,15 @@ func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	return conn, nil
 }
 
+func lockTimeoutFlag(cmd *cobra.Command, o *dualrun.InstallOptions) {
+	cmd.Flags().DurationVar(&o.LockTimeout, "lock-timeout", dualrun.DefaultLockTimeout,
+		"give up when a table's lock is not granted within this time (writers queue behind a waiting trigger change)")
+}
+
 func newDualrunInstallCmd() *cobra.Command {
 	var dsn string
 	var tables []string
+	var opts dualrun.InstallOptions
 	cmd := &cobra.Command{
 		Use:   "install --dsn DSN --tables t1,t2",
 		Short: "Install row-effect capture triggers on tables (idempotent, one transaction)",
@@ -65,7 +71,7 @@ func newDualrunInstallCmd() *cobra.Command {
 				return err
 			}
 			defer conn.Close(context.Background())
-			done, err := dualrun.Install(ctx, conn, tables)
+			done, err := dualrun.Install(ctx, conn, tables, opts)
 			if err != nil {
 				return err
 			}
@@ -75,15 +81,17 @@ func newDualrunInstallCmd() *cobra.Command {
 	}
 	dsnFlag(cmd, &dsn)
 	cmd.Flags().StringSliceVar(&tables, "tables", nil, "tables to capture (`name` or schema.name, comma-separated or repeated)")
+	lockTimeoutFlag(cmd, &opts)
 	return cmd
 }
 
 func newDualrunUninstallCmd() *cobra.Command {
 	var dsn string
 	var dropResults bool
+	var opts dualrun.InstallOptions
 	cmd := &cobra.Command{
 		Use:   "uninstall --dsn DSN",
-		Short: "Remove every capture trigger, the capture function and table (one transaction)",
+		Short: "Remove every capture trigger, the capture and guard functions and tables (one transaction)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -92,7 +100,7 @@ func newDualrunUninstallCmd() *cobra.Command {
 				return err
 			}
 			defer conn.Close(context.Background())
-			done, err := dualrun.Uninstall(ctx, conn, dropResults)
+			done, err := dualrun.Uninstall(ctx, conn, dropResults, opts)
 			if err != nil {
 				return err
 			}
@@ -108,7 +116,8 @@ func newDualrunUninstallCmd() *cobra.Command {
 		},
 	}
 	dsnFlag(cmd, &dsn)
-	cmd.Flags().BoolVar(&dropResults, "drop-results", false, "also drop the results table (the whole "+dualrun.Schema+" schema)")
+	cmd.Flags().BoolVar(&dropResults, "drop-results", false, "also drop the results table and the "+dualrun.Schema+" schema (refused if it holds anything else)")
+	lockTimeoutFlag(cmd, &opts)
 	return cmd
 }
 

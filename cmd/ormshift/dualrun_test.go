@@ -69,6 +69,17 @@ func TestDualrunInstallUninstall(t *testing.T) {
 	if err := db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM pg_trigger WHERE tgname = $1", dualrun.TriggerName).Scan(&triggers); err != nil || triggers != 0 {
 		t.Fatalf("triggers after uninstall = %d (%v)", triggers, err)
 	}
+	out, code = ormshiftInProcess(t, "dualrun", "uninstall", "--dsn", db.DSN, "--drop-results")
+	if code != 0 || !strings.Contains(out, "schema ormshift_dualrun dropped") {
+		t.Fatalf("uninstall --drop-results: code %d\n%s", code, out)
+	}
+	var left int
+	if err := db.Pool.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM pg_namespace WHERE nspname = 'ormshift_dualrun') +
+		(SELECT count(*) FROM pg_proc WHERE proname IN ('capture', 'guard') AND pronamespace::regnamespace::text = 'ormshift_dualrun') +
+		(SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ormshift_dualrun%')`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("objects left after uninstall --drop-results: %d (%v)", left, err)
+	}
 }
 
 // writeResults runs real experiments into a results file.
