@@ -69,11 +69,21 @@ type site struct {
 	limitFn  string // Limit, or LimitExactly for a value known at run time only
 	offsetFn string // Offset, or OffsetIfPositive
 	populate []string
-	ctxExpr  string
-	model    *Model
-	modelArg ast.Expr
-	emExpr   string
-	res      convResult
+	attrs    []ast.Expr // Attrs arguments (FirstOrCreate)
+	// SELECT-statement parts GORM writes as they are (Scan, Distinct Pluck)
+	selectRaw string        // Select("a, count(*) AS n"): the text
+	distinct  bool          // Distinct(...)
+	group     string        // Group("col")
+	having    *Cond         // Having("count(*) > ?", n)
+	orderText []string      // the Order texts as written
+	joins     []rawJoin     // Joins("JOIN ... ON ...", args...)
+	rawTagsOK bool          // rawScan: the columns are proven to map to the fields
+	preloads  []preloadCond // Preload(rel, conds...) with conditions
+	ctxExpr   string
+	model     *Model
+	modelArg  ast.Expr
+	emExpr    string
+	res       convResult
 }
 
 // fileIndex maps a method name's position to its call.
@@ -145,8 +155,22 @@ func (rw *rewriter) convert(fs *fileState, ch *legacycall.Chain, conv *legacyapi
 	if err := s.parseLinks(); err != nil {
 		return nil, err
 	}
-	if len(s.selects) > 0 && ch.Op != "Find" {
-		return nil, skipf("Select is not converted for %s", ch.Op)
+	selectQuery := ch.Op == "Scan" && s.rawCall == nil || ch.Op == "Pluck" && s.distinct
+	if !selectQuery {
+		switch {
+		case s.selectRaw != "":
+			return nil, skipf("Select(%q): only constant column names are converted", s.selectRaw)
+		case s.distinct:
+			return nil, skipf("Distinct is not converted for %s", ch.Op)
+		case s.group != "" || s.having != nil:
+			return nil, skipf("Group/Having are not converted for %s", ch.Op)
+		case len(s.preloads) > 0 && ch.Op != "Find" && ch.Op != "First" && ch.Op != "Take" && ch.Op != "Last":
+			return nil, skipf("Preload with conditions is not converted for %s", ch.Op)
+		case len(s.joins) > 0 && ch.Op != "Find":
+			return nil, skipf("Joins is not converted for %s", ch.Op)
+		case len(s.selects) > 0 && ch.Op != "Find":
+			return nil, skipf("Select is not converted for %s", ch.Op)
+		}
 	}
 	if err := s.context(); err != nil {
 		return nil, err
@@ -159,7 +183,11 @@ func (rw *rewriter) convert(fs *fileState, ch *legacycall.Chain, conv *legacyapi
 	case "Count":
 		err = s.count()
 	case "Pluck":
-		err = s.pluck()
+		if s.distinct {
+			err = s.distinctPluck()
+		} else {
+			err = s.pluck()
+		}
 	case "Create", "CreateInBatches":
 		err = s.create()
 	case "Save":
@@ -171,7 +199,13 @@ func (rw *rewriter) convert(fs *fileState, ch *legacycall.Chain, conv *legacyapi
 	case "Exec":
 		err = s.exec()
 	case "Scan":
-		err = s.raw()
+		if s.rawCall == nil {
+			err = s.selectScan()
+		} else {
+			err = s.raw()
+		}
+	case "FirstOrCreate":
+		err = s.firstOrCreate()
 	default:
 		err = skipf("%s has no conversion in this version", ch.Op)
 	}
@@ -303,11 +337,59 @@ func (s *site) parseLinks() error {
 			}
 		case "Raw":
 			s.rawCall = l.call
-		case "Select":
+		case "Joins":
+			tv := s.info.Types[args[0]]
+			if tv.Value == nil || tv.Value.Kind() != constant.String || l.call.Ellipsis.IsValid() {
+				return skipf("Joins(%s) is not a constant string", s.text(args[0]))
+			}
+			text := constant.StringVal(tv.Value)
+			up := strings.ToUpper(strings.TrimSpace(text))
+			if !strings.HasPrefix(up, "JOIN ") && !strings.HasPrefix(up, "INNER JOIN ") && !strings.HasPrefix(up, "LEFT JOIN ") {
+				return skipf("Joins(%q): only raw JOIN clauses are converted (a relation join also loads the relation)", text)
+			}
+			if strings.Contains(text, "@") || strings.Count(text, "?") != len(args)-1 {
+				return skipf("Joins(%q): named parameters or %d placeholders for %d arguments", text, strings.Count(text, "?"), len(args)-1)
+			}
+			s.joins = append(s.joins, rawJoin{text: text, args: args[1:]})
+		case "Group":
+			tv := s.info.Types[args[0]]
+			if s.group != "" || tv.Value == nil || tv.Value.Kind() != constant.String || !legacyapi.IsIdentifier(constant.StringVal(tv.Value)) || strings.Contains(constant.StringVal(tv.Value), ".") {
+				return skipf("Group(%s): only one constant column name is converted", s.text(args[0]))
+			}
+			s.group = constant.StringVal(tv.Value)
+		case "Having":
+			if s.having != nil || l.call.Ellipsis.IsValid() {
+				return skipf("Having twice or with a spread argument list")
+			}
+			s.having = &Cond{Kind: CondWhere, Query: args[0], Args: args[1:]}
+		case "Attrs":
+			if s.ch.Op != "FirstOrCreate" {
+				return skipf("Attrs is only converted with FirstOrCreate")
+			}
+			if len(args) != 1 || l.call.Ellipsis.IsValid() {
+				return skipf("Attrs with %d arguments is not converted", len(args))
+			}
+			s.attrs = append(s.attrs, args[0])
+		case "Select", "Distinct":
 			// Only constant column names, one per argument (GORM quotes a
 			// string that names a field; anything else is raw SQL).
 			if l.call.Ellipsis.IsValid() {
-				return skipf("Select with a spread argument list")
+				return skipf("%s with a spread argument list", l.name)
+			}
+			if l.name == "Distinct" {
+				s.distinct = true
+			}
+			if len(s.selects) > 0 || s.selectRaw != "" {
+				return skipf("Select appears twice in the chain")
+			}
+			if len(args) == 1 {
+				// One constant string that is not a column name: GORM
+				// writes it as the SELECT list (converted for Scan only).
+				tv := s.info.Types[args[0]]
+				if tv.Value != nil && tv.Value.Kind() == constant.String && !legacyapi.IsIdentifier(constant.StringVal(tv.Value)) {
+					s.selectRaw = constant.StringVal(tv.Value)
+					continue
+				}
 			}
 			for _, a := range args {
 				tv := s.info.Types[a]
@@ -317,12 +399,16 @@ func (s *site) parseLinks() error {
 				s.selects = append(s.selects, constant.StringVal(tv.Value))
 			}
 		case "Preload":
-			if len(args) != 1 {
-				return skipf("Preload with conditions is not converted")
-			}
 			tv := s.info.Types[args[0]]
 			if tv.Value == nil || tv.Value.Kind() != constant.String {
 				return skipf("Preload of a non-constant association")
+			}
+			if len(args) > 1 {
+				if l.call.Ellipsis.IsValid() {
+					return skipf("Preload with a spread argument list")
+				}
+				s.preloads = append(s.preloads, preloadCond{rel: constant.StringVal(tv.Value), args: args[1:]})
+				continue
 			}
 			s.populate = append(s.populate, constant.StringVal(tv.Value))
 		default:
@@ -339,32 +425,44 @@ func (s *site) order(arg ast.Expr) error {
 		return skipf("Order(%s) is not a constant string", s.text(arg))
 	}
 	text := constant.StringVal(tv.Value)
+	s.orderText = append(s.orderText, text)
+	items, err := parseOrder(text)
+	if err != nil {
+		return err
+	}
+	s.orders = append(s.orders, items...)
+	return nil
+}
+
+// parseOrder parses a constant ORDER BY text into "column\x00uow.Asc|Desc"
+// items; only (qualified) columns with ASC/DESC pass.
+func parseOrder(text string) ([]string, error) {
+	var orders []string
 	res, err := sqltext.ParseFragment(sqltext.OrderBy, text, sqltext.StyleQuestion)
 	if err != nil {
-		return skipf("Order(%q) does not parse: %v", text, err)
+		return nil, skipf("Order(%q) does not parse: %v", text, err)
 	}
 	sel := res.Tree.GetStmts()[0].GetStmt().GetSelectStmt()
 	for _, n := range sel.GetSortClause() {
 		sb := n.GetSortBy()
 		if sb == nil || sb.GetSortbyNulls() != pg_query.SortByNulls_SORTBY_NULLS_DEFAULT || len(sb.GetUseOp()) > 0 {
-			return skipf("Order(%q): only columns with ASC/DESC are converted", text)
+			return nil, skipf("Order(%q): only columns with ASC/DESC are converted", text)
 		}
 		cr := sb.GetNode().GetColumnRef()
 		if cr == nil {
-			return skipf("Order(%q): %s is not a column", text, nodeKind(sb.GetNode()))
+			return nil, skipf("Order(%q): %s is not a column", text, nodeKind(sb.GetNode()))
 		}
 		var parts []string
 		for _, f := range cr.GetFields() {
 			parts = append(parts, f.GetString_().GetSval())
 		}
-		s.orders = append(s.orders, strings.Join(parts, "."))
 		dir := "uow.Asc"
 		if sb.GetSortbyDir() == pg_query.SortByDir_SORTBY_DESC {
 			dir = "uow.Desc"
 		}
-		s.orders[len(s.orders)-1] += "\x00" + dir
+		orders = append(orders, strings.Join(parts, ".")+"\x00"+dir)
 	}
-	return nil
+	return orders, nil
 }
 
 // context finds the context and the EntityManager expressions.
@@ -558,7 +656,9 @@ var hooksByOp = map[string][]string{
 	"Create": {"BeforeSave", "BeforeCreate", "AfterCreate", "AfterSave"}, "CreateInBatches": {"BeforeSave", "BeforeCreate", "AfterCreate", "AfterSave"},
 	"Save":   {"BeforeSave", "BeforeCreate", "BeforeUpdate", "AfterCreate", "AfterUpdate", "AfterSave"},
 	"Update": {"BeforeSave", "BeforeUpdate", "AfterUpdate", "AfterSave"}, "Updates": {"BeforeSave", "BeforeUpdate", "AfterUpdate", "AfterSave"},
-	"Delete": {"BeforeDelete", "AfterDelete"},
+	"Delete":        {"BeforeDelete", "AfterDelete"},
+	"Scan":          {"AfterFind"},
+	"FirstOrCreate": {"AfterFind", "BeforeSave", "BeforeCreate", "AfterCreate", "AfterSave"},
 }
 
 // gormHook returns the name of a GORM hook method of the model that runs

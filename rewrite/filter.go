@@ -722,6 +722,9 @@ func (r *renderer) build(e gclause) {
 // write is rebuilt from the conditions, parsed with PostgreSQL's parser and
 // translated node by node, so precedence is the database's, not a guess.
 func (env *condEnv) TranslateConds(conds []Cond) (*Filter, error) {
+	if f, ok, err := env.orDropTail(conds); ok || err != nil {
+		return f, err
+	}
 	exprs, err := env.whereClause(conds)
 	if err != nil {
 		return nil, err
@@ -1087,4 +1090,46 @@ func nodeKind(n *pg_query.Node) string {
 	s := fmt.Sprintf("%T", n.GetNode())
 	s = strings.TrimPrefix(s, "*pg_query.Node_")
 	return s
+}
+
+// orDropTail handles a chain whose last condition is an Or of a struct
+// condition with one field known at run time only (Where(...).Or(&T{Name:
+// name})): GORM renders "<rest> OR <field> = v", and drops the Or when v is
+// zero, leaving "<rest>". Or is the loosest operator, so the first is
+// (<rest>) OR <field> = v, and the second is (<rest>) OR (no row):
+// uow.Or(rest, uow.EqUnlessZeroElseNone(field, v)). ok is false when the
+// chain is not of that shape (the general path then decides).
+func (env *condEnv) orDropTail(conds []Cond) (*Filter, bool, error) {
+	n := len(conds)
+	if n < 2 || conds[n-1].Kind != CondOr {
+		return nil, false, nil
+	}
+	cs, err := env.buildCondition(conds[n-1])
+	if err != nil || len(cs) != 1 {
+		return nil, false, nil
+	}
+	d, ok := cs[0].(gDrop)
+	if !ok || d.f.Op != "EqUnlessZero" {
+		return nil, false, nil
+	}
+	prefix, err := env.whereClause(conds[:n-1])
+	if err != nil {
+		return nil, true, err
+	}
+	if len(prefix) == 0 {
+		return nil, false, nil // GORM's first-Or placement: not this shape
+	}
+	for _, e := range prefix {
+		if _, ok := e.(gDrop); ok {
+			return nil, true, skipf("%s, and the chain ends with an Or that may vanish too", e.(gDrop).reason)
+		}
+	}
+	rest, err := env.translateWhere(prefix)
+	if err != nil {
+		return nil, true, err
+	}
+	if rest == nil {
+		return nil, false, nil
+	}
+	return &Filter{Op: "Or", Subs: []*Filter{rest, {Op: "EqUnlessZeroElseNone", Col: d.f.Col, Args: d.f.Args}}}, true, nil
 }

@@ -108,6 +108,14 @@ func cases() {
 	N(Package{Name: name})
 	// 30
 	W(Package{Name: name, WeeklyDownloads: n, Description: nil}); N("id = ?", id)
+	// 31
+	W("weekly_downloads > ?", n); W("id > ?", id); O(&Package{Name: name})
+	// 32
+	W(Package{Name: name}); O(Package{Name: name})
+	// 33
+	O(Package{Name: name})
+	// 34
+	W("weekly_downloads > ?", n); O(Package{Name: name, WeeklyDownloads: n})
 }
 `
 
@@ -187,11 +195,15 @@ func TestTranslateConds(t *testing.T) {
 		23: "SKIP-OR-PRECEDENCE",
 		24: `uow.Eq("name", name)`,
 		25: "SKIP SubLink",
-		26: "SKIP only converted in a chain of Where conditions without Or",
+		26: `uow.Or(uow.Gt("weekly_downloads", n), uow.EqUnlessZeroElseNone("name", name))`,
 		27: `uow.And(uow.Eq("name", name), uow.InUnlessEmpty("id", ids))`,
 		28: "SKIP only converted in a chain of Where conditions without Or",
 		29: "SKIP only converted in a chain of Where conditions without Or",
 		30: `uow.And(uow.Not(uow.Eq("id", id)), uow.EqUnlessZero("name", name), uow.EqUnlessZero("weekly_downloads", n))`,
+		31: `uow.Or(uow.And(uow.Gt("weekly_downloads", n), uow.Gt("id", id)), uow.EqUnlessZeroElseNone("name", name))`,
+		32: "SKIP the chain ends with an Or that may vanish too",
+		33: "SKIP only converted in a chain of Where conditions without Or",
+		34: "SKIP only converted in a chain of Where conditions without Or",
 	}
 	want[7] = `uow.NotIn("name", names)` // name is NOT NULL
 	want[22] = `uow.NotIn("name", names)`

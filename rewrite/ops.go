@@ -60,6 +60,9 @@ func (s *site) find() error {
 	if len(s.selects) > 0 {
 		return skipf("Select into the model itself (the other fields stay zero) is not converted")
 	}
+	if len(s.joins) > 0 {
+		return s.joinFind(sl.Elem())
+	}
 	if err := s.setModel(sl.Elem()); err != nil {
 		return err
 	}
@@ -74,6 +77,15 @@ func (s *site) find() error {
 	}
 	call := s.call("uow.Find["+s.typeName()+"]", opts)
 	dest := v.Name()
+	var preloads []string
+	if len(s.preloads) > 0 {
+		if ptrElems {
+			return skipf("Preload with conditions into a slice of pointers")
+		}
+		if preloads, err = s.preloadCalls("&" + dest); err != nil {
+			return err
+		}
+	}
 	if ptrElems {
 		del, err := s.takeDecl(f, v)
 		if err != nil {
@@ -96,13 +108,20 @@ func (s *site) find() error {
 			pre = []string{"var " + found + " []*" + s.typeName()}
 			first = found + ", " + errVar + " = " + call
 		}
-		return append(pre, first,
+		out := append(pre, first,
 			"if "+errVar+" == nil {",
 			"\t"+dest+" = make("+types.TypeString(v.Type(), s.fs.qualifier)+", 0, len("+found+"))",
 			"\tfor _, "+row+" := range "+found+" {",
 			"\t\t"+dest+" = append("+dest+", *"+row+")",
-			"\t}",
-			"}"), nil
+			"\t}")
+		for i, p := range preloads {
+			if i == 0 {
+				out = append(out, "\t"+errVar+" = "+p)
+			} else {
+				out = append(out, "\tif "+errVar+" == nil {", "\t\t"+errVar+" = "+p, "\t}")
+			}
+		}
+		return append(out, "}"), nil
 	}, false)
 }
 
@@ -121,6 +140,9 @@ func (s *site) first() error {
 	}
 	if _, isPtr := v.Type().Underlying().(*types.Pointer); isPtr {
 		return skipf("%s into a pointer variable", s.ch.Op)
+	}
+	if len(s.preloads) > 0 {
+		return s.firstPreload(v)
 	}
 	f, err := s.findForm()
 	if err != nil {
@@ -664,7 +686,11 @@ func statementSQL(text string, nargs int) (string, error) {
 
 // execEmit emits n, err := em.Exec(ctx, sql, args...).
 func (s *site) execEmit(f *form, sql string, args []string) error {
-	call := s.emExpr + ".Exec(" + strings.Join(append([]string{s.ctxExpr, goString(sql)}, args...), ", ") + ")"
+	return s.execCallEmit(f, s.emExpr+".Exec("+strings.Join(append([]string{s.ctxExpr, goString(sql)}, args...), ", ")+")")
+}
+
+// execCallEmit emits n, err := call for a call returning (int64, error).
+func (s *site) execCallEmit(f *form, call string) error {
 	s.res.deferredChange = "the statement runs now, before the writes of the request still pending under --flush=deferred (it may not see them)"
 	return s.emit(f, func(errVar string, es errState, nVar string) ([]string, error) {
 		n := "_"
@@ -776,13 +802,20 @@ func (s *site) update() error {
 	if err := s.setModel(s.info.TypeOf(s.modelArg)); err != nil {
 		return err
 	}
-	if err := s.zeroModelArg(); err != nil {
+	// Model(&T{ID: id}): GORM adds WHERE "id" = id when id is not zero
+	// and refuses the statement (ErrMissingWhereClause) when it is
+	// (callbacks/update.go ConvertToAssignments, checkMissingWhereConditions).
+	key, err := s.modelKey()
+	if err != nil {
 		return err
 	}
 	if err := s.noSoftDelete(); err != nil {
 		return err
 	}
-	if len(s.conds) == 0 {
+	if key != nil && len(s.conds) > 0 {
+		return skipf("Model(%s) with Where conditions: the key condition is added only when the key is not zero", s.text(s.modelArg))
+	}
+	if key == nil && len(s.conds) == 0 {
 		return skipf("%s without conditions (GORM refuses it)", s.ch.Op)
 	}
 	type set struct {
@@ -840,7 +873,7 @@ func (s *site) update() error {
 			return skipf("%s of a non-literal value", s.ch.Op)
 		}
 		if _, isMap := s.info.TypeOf(cl).Underlying().(*types.Map); !isMap {
-			return skipf("%s with a struct: GORM skips zero fields at run time", s.ch.Op)
+			return s.structUpdates(cl, key)
 		}
 		type kv struct {
 			k string
@@ -880,8 +913,11 @@ func (s *site) update() error {
 			s.res.imports = append(s.res.imports, "time")
 		}
 	}
-	where, wargs, err := s.whereSQL()
-	if err != nil {
+	var where string
+	var wargs []string
+	if key != nil {
+		where, wargs = quoteIdent(key.col)+" = ?", []string{key.expr}
+	} else if where, wargs, err = s.whereSQL(); err != nil {
 		return err
 	}
 	var parts []string
@@ -899,7 +935,141 @@ func (s *site) update() error {
 	if err != nil {
 		return err
 	}
-	return s.execEmit(f, sql, all)
+	call := s.emExpr + ".Exec(" + strings.Join(append([]string{s.ctxExpr, goString(sql)}, all...), ", ") + ")"
+	if key != nil && key.guard != "" {
+		return s.guardedExecEmit(f, key.guard, call)
+	}
+	return s.execCallEmit(f, call)
+}
+
+// modelKey is the primary key set in Model(&T{ID: id}): nil for an empty
+// literal, an error for any other shape. The key must be a constant or a
+// local variable or parameter of an integer type (it is read twice: for
+// the zero test and as the argument).
+type modelKeyArg struct {
+	col   string // key column
+	expr  string // Go expression of the value
+	guard string // Go test that the key is zero ("" when it is a non-zero constant)
+}
+
+func (s *site) modelKey() (*modelKeyArg, error) {
+	if s.zeroModelArg() == nil {
+		return nil, nil
+	}
+	notEmpty := skipf("Model(%s) is not an empty literal or a literal setting only the primary key to a variable: GORM adds its primary key as a condition when set", s.text(s.modelArg))
+	u, ok := ast.Unparen(s.modelArg).(*ast.UnaryExpr)
+	if !ok || u.Op != token.AND || len(s.model.PK) != 1 {
+		return nil, notEmpty
+	}
+	if id, ok := ast.Unparen(u.X).(*ast.Ident); ok {
+		// Model(&row): WHERE key = row.Key (zero: refused); GORM also
+		// writes the assigned values back into row, so row must not be
+		// used after the statement.
+		v, isVar := s.info.Uses[id].(*types.Var)
+		if !isVar || v.IsField() || v.Parent() == nil || v.Parent() == s.fs.pkg.Types.Scope() {
+			return nil, notEmpty
+		}
+		if m := ModelOf(v.Type()); m == nil || !types.Identical(m.Type, s.model.Type) {
+			return nil, notEmpty
+		}
+		if _, isPtr := v.Type().Underlying().(*types.Pointer); isPtr {
+			return nil, notEmpty
+		}
+		used := false
+		ast.Inspect(s.decl.Body, func(n ast.Node) bool {
+			if x, ok := n.(*ast.Ident); ok && x.Pos() >= s.fin.End() && s.info.Uses[x] == v {
+				used = true
+			}
+			return !used
+		})
+		if used {
+			return nil, skipf("Model(&%s): GORM writes the updated values back into %s, which is used after the statement", id.Name, id.Name)
+		}
+		pkField := s.model.Columns[s.model.PK[0]]
+		st := s.model.Type.Underlying().(*types.Struct)
+		for i := 0; i < st.NumFields(); i++ {
+			if st.Field(i).Name() == pkField {
+				if b, ok := st.Field(i).Type().Underlying().(*types.Basic); !ok || b.Info()&types.IsInteger == 0 {
+					return nil, skipf("Model(&%s): the key is not an integer", id.Name)
+				}
+			}
+		}
+		k := &modelKeyArg{col: s.model.PK[0], expr: id.Name + "." + pkField}
+		k.guard = k.expr + " == 0"
+		return k, nil
+	}
+	cl, ok := ast.Unparen(u.X).(*ast.CompositeLit)
+	if !ok || len(cl.Elts) != 1 {
+		return nil, notEmpty
+	}
+	kv, ok := cl.Elts[0].(*ast.KeyValueExpr)
+	if !ok {
+		return nil, notEmpty
+	}
+	kid, ok := kv.Key.(*ast.Ident)
+	if !ok || s.model.Fields[kid.Name] != s.model.PK[0] {
+		return nil, notEmpty
+	}
+	t := s.info.TypeOf(kv.Value)
+	if b, ok := t.Underlying().(*types.Basic); !ok || b.Info()&types.IsInteger == 0 {
+		return nil, skipf("Model(%s): the key is not an integer", s.text(s.modelArg))
+	}
+	k := &modelKeyArg{col: s.model.PK[0], expr: s.text(kv.Value)}
+	if tv := s.info.Types[kv.Value]; tv.Value != nil {
+		if isZeroConst(tv.Value) {
+			return nil, skipf("Model(%s): the key is zero (GORM refuses the statement)", s.text(s.modelArg))
+		}
+		return k, nil
+	}
+	id, ok := ast.Unparen(kv.Value).(*ast.Ident)
+	if v, isVar := s.info.Uses[id].(*types.Var); !ok || !isVar || v.IsField() || v.Parent() == nil || v.Parent() == s.fs.pkg.Types.Scope() {
+		return nil, skipf("Model(%s): the key is not a constant, local variable or parameter", s.text(s.modelArg))
+	}
+	k.guard = k.expr + " == 0"
+	return k, nil
+}
+
+// guardedExecEmit is execEmit behind GORM's missing-WHERE check: when guard
+// holds (the key is zero), the error is gorm.ErrMissingWhereClause and no
+// statement runs.
+func (s *site) guardedExecEmit(f *form, guard, call string) error {
+	gormName := s.gormName()
+	s.res.deferredChange = "the statement runs now, before the writes of the request still pending under --flush=deferred (it may not see them)"
+	return s.emit(f, func(errVar string, es errState, nVar string) ([]string, error) {
+		var out []string
+		lhs := "_"
+		if nVar != "" {
+			if es == errOuter {
+				return nil, skipf("assignment form with RowsAffected")
+			}
+			lhs = nVar
+			out = append(out, "var "+nVar+" int64")
+		}
+		if es == errNew {
+			out = append(out, "var "+errVar+" error")
+		}
+		return append(out,
+			"if "+guard+" {",
+			"	"+errVar+" = "+gormName+".ErrMissingWhereClause",
+			"} else {",
+			"	"+lhs+", "+errVar+" = "+call,
+			"}"), nil
+	}, true)
+}
+
+// gormName is the name the file imports GORM under (the import is added
+// when missing).
+func (s *site) gormName() string {
+	for _, im := range s.fs.file.Imports {
+		if p, _ := strconv.Unquote(im.Path.Value); p == s.lib.Path {
+			if im.Name != nil {
+				return im.Name.Name
+			}
+			return "gorm"
+		}
+	}
+	s.res.imports = append(s.res.imports, s.lib.Path)
+	return "gorm"
 }
 
 // goString quotes s as a raw string literal when that reads better.
@@ -1037,5 +1207,166 @@ func (s *site) projection(v *types.Var, elem types.Type) error {
 			"\t\t" + dest + " = append(" + dest + ", " + ptype + "{" + strings.Join(fields, ", ") + "})",
 			"\t}",
 			"}"}, nil
+	}, false)
+}
+
+// structUpdates: Model(&T{ID: id}).Updates(T{...}) or
+// Model(&T{}).Where(...).Updates(T{...}). GORM (callbacks/update.go
+// ConvertToAssignments) sets, in field order, each column field of the
+// struct that is not zero at run time, and updated_at to the clock
+// whatever the struct says; it becomes uow.ExecUpdates with
+// uow.SetUnlessZero for a value known at run time only, uow.Set for a
+// non-zero constant and for updated_at. The model must have an UpdatedAt
+// time.Time, so the SET list is never empty (GORM runs nothing then, not
+// even its missing-WHERE check).
+func (s *site) structUpdates(cl *ast.CompositeLit, key *modelKeyArg) error {
+	if s.ch.Op != "Updates" {
+		return skipf("%s with a struct: GORM skips zero fields at run time", s.ch.Op)
+	}
+	if m := ModelOf(s.info.TypeOf(cl)); m == nil || !types.Identical(m.Type, s.model.Type) {
+		return skipf("Updates with a struct of another type than the model")
+	}
+	if s.model.Columns["updated_at"] != "UpdatedAt" || !s.fieldIsTime("UpdatedAt") {
+		return skipf("Updates with a struct of a model without an UpdatedAt time.Time (GORM runs nothing when every field is zero)")
+	}
+	given := map[string]ast.Expr{}
+	for _, e := range cl.Elts {
+		kv, ok := e.(*ast.KeyValueExpr)
+		if !ok {
+			return skipf("Updates with a struct literal without field names")
+		}
+		given[kv.Key.(*ast.Ident).Name] = kv.Value
+	}
+	st := s.model.Type.Underlying().(*types.Struct)
+	var sets []string
+	for i := 0; i < st.NumFields(); i++ {
+		fld := st.Field(i)
+		col, isCol := s.model.Fields[fld.Name()]
+		val, set := given[fld.Name()]
+		if !isCol {
+			if set {
+				return skipf("Updates with a struct that sets %s, not a column", fld.Name())
+			}
+			continue
+		}
+		if g := reflect.StructTag(st.Tag(i)).Get("gorm"); strings.Contains(g, "<-") || strings.Contains(g, "->") || g == "-" || strings.HasPrefix(g, "-:") || strings.Contains(g, "autoUpdateTime") || strings.Contains(g, "autoCreateTime") {
+			return skipf("Updates with a struct: field %s has permission or time tags (gorm:%q)", fld.Name(), g)
+		}
+		if col == "updated_at" {
+			sets = append(sets, "uow.Set(\"updated_at\", time.Now())")
+			s.res.imports = append(s.res.imports, "time")
+			continue
+		}
+		if !set {
+			continue
+		}
+		for _, pk := range s.model.PK {
+			if pk == col {
+				return skipf("Updates with a struct that sets the primary key")
+			}
+		}
+		if tv := s.info.Types[val]; tv.Value != nil {
+			if isZeroConst(tv.Value) {
+				continue
+			}
+			sets = append(sets, "uow.Set("+strconv.Quote(col)+", "+s.text(val)+")")
+			continue
+		}
+		if id, ok := ast.Unparen(val).(*ast.Ident); ok && id.Name == "nil" {
+			continue // a nil pointer is zero
+		}
+		vt := s.info.TypeOf(val)
+		if !zeroTestable(fld.Type()) || vt == nil || !types.Identical(vt, fld.Type()) {
+			return skipf("Updates with a struct: field %s = %s is not of a type the conversion handles", fld.Name(), s.text(val))
+		}
+		sets = append(sets, "uow.SetUnlessZero("+strconv.Quote(col)+", "+s.text(val)+")")
+	}
+	var where string
+	var wargs []string
+	if key != nil {
+		where, wargs = quoteIdent(key.col)+" = ?", []string{key.expr}
+	} else {
+		var err error
+		if where, wargs, err = s.whereSQL(); err != nil {
+			return err
+		}
+	}
+	wsql, err := statementSQL(where, len(wargs))
+	if err != nil {
+		return err
+	}
+	f, err := s.findForm()
+	if err != nil {
+		return err
+	}
+	argList := "nil"
+	if len(wargs) > 0 {
+		argList = "[]any{" + strings.Join(wargs, ", ") + "}"
+	}
+	call := "uow.ExecUpdates(" + strings.Join(append([]string{s.ctxExpr, s.emExpr, strconv.Quote(s.model.Table), goString(wsql), argList}, sets...), ", ") + ")"
+	if key != nil && key.guard != "" {
+		return s.guardedExecEmit(f, key.guard, call)
+	}
+	return s.execCallEmit(f, call)
+}
+
+// firstPreload: First/Take/Last(&row) with Preload(rel, conds...): the
+// finder's row is copied into row (which stays a plain value, as GORM's
+// is), then each preload fills its relation (uow.PreloadHasMany). row must
+// be a zero "var row T" declared just before (GORM adds a set primary key
+// of row as a condition).
+func (s *site) firstPreload(v *types.Var) error {
+	if len(s.populate) > 0 {
+		return skipf("Preload with and without conditions in one chain is not converted")
+	}
+	if s.limit != "" || s.offset != "" {
+		return skipf("%s with Limit/Offset", s.ch.Op)
+	}
+	if s.fs.pointerized[v] {
+		return skipf("%s into a row loaded by a converted finder", s.ch.Op)
+	}
+	if len(s.model.PK) != 1 {
+		return skipf("%s has no single primary key to order %s by", s.model.Name, s.ch.Op)
+	}
+	s.inlineConds(1)
+	var extra []string
+	switch s.ch.Op {
+	case "First":
+		extra = []string{s.model.PK[0] + "\x00uow.Asc"}
+	case "Last":
+		extra = []string{s.model.PK[0] + "\x00uow.Desc"}
+	}
+	opts, err := s.filterOpts(extra...)
+	if err != nil {
+		return err
+	}
+	f, err := s.findForm()
+	if err != nil {
+		return err
+	}
+	if _, err := s.takeDecl(f, v); err != nil {
+		return err
+	}
+	preloads, err := s.preloadCalls("&" + v.Name())
+	if err != nil {
+		return err
+	}
+	call := s.call("uow.FindOneOrFail["+s.typeName()+"]", opts)
+	found := s.freshName("found")
+	return s.emit(f, func(errVar string, es errState, _ string) ([]string, error) {
+		if es == errOuter {
+			return nil, skipf("assignment form (err = ...) for %s", s.ch.Op)
+		}
+		out := []string{found + ", " + errVar + " := " + call}
+		out = append(out, s.notFoundCompat(errVar)...)
+		out = append(out, "if "+errVar+" == nil {", "\t"+v.Name()+" = *"+found)
+		for i, p := range preloads {
+			if i == 0 {
+				out = append(out, "\t"+errVar+" = "+p)
+			} else {
+				out = append(out, "\tif "+errVar+" == nil {", "\t\t"+errVar+" = "+p, "\t}")
+			}
+		}
+		return append(out, "}"), nil
 	}, false)
 }

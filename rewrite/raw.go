@@ -56,6 +56,13 @@ func (s *site) raw() error {
 	if err != nil {
 		return err
 	}
+	return s.rawScan(sql, argSrc)
+}
+
+// rawScan emits dest, err := uow.Raw[T](ctx, em, sql, args...) for the
+// finisher's destination, after proving the result columns map to T's
+// fields as GORM maps them.
+func (s *site) rawScan(sql string, argSrc []string) error {
 	res, err := sqltext.ParseStatement(sql, sqltext.StyleDollar)
 	if err != nil {
 		return skipf("the SQL does not parse: %v", err)
@@ -86,7 +93,7 @@ func (s *site) raw() error {
 	for i := 0; i < st.NumFields(); i++ {
 		f := st.Field(i)
 		tag := reflect.StructTag(st.Tag(i))
-		if f.Embedded() || !f.Exported() || tag.Get("db") != "" || tag.Get("gorm") != "" {
+		if f.Embedded() || !f.Exported() || tag.Get("db") != "" || tag.Get("gorm") != "" && !s.rawTagsOK {
 			return skipf("Scan into %s: field %s has tags or is embedded", types.TypeString(t, nil), f.Name())
 		}
 		fields[naming.ColumnName(f.Name())] = true

@@ -692,7 +692,7 @@ func (rw *rewriter) txGroup(pkg *packages.Package, t *legacycall.Chain, inner []
 	}
 	var ok []done
 	reason := ""
-	tcs, txVar, txEm, err := rw.convertTx(fs, t)
+	tcs, txVar, txEm, err := rw.convertTx(fs, t, nil, "")
 	if err != nil {
 		var sk *Skip
 		if !errors.As(err, &sk) {
@@ -700,12 +700,52 @@ func (rw *rewriter) txGroup(pkg *packages.Package, t *legacycall.Chain, inner []
 		}
 		reason = sk.Reason
 	}
+	// handles are the callback handles whose every use must be converted.
+	handles := []*types.Var{txVar}
+	// Sites of a nested Transaction's callback, by the nested call.
+	deeper := map[token.Pos][]*legacycall.Chain{}
 	if reason == "" {
 		for _, ch := range inner {
-			site := rw.newSite(pkg, fs, ch)
-			if ch.Op == "Transaction" || txLinks(ch) > 1 {
-				reason = fmt.Sprintf("nested Transaction at line %d: a rolled-back savepoint would leave its entities pending for the outer flush", site.Line)
+			if n := txLinks(ch); n == 2 {
+				var second token.Pos
+				k := 0
+				for _, l := range ch.Links {
+					if l.Method == "Transaction" {
+						k++
+						if k == 2 {
+							second = l.Pos
+						}
+					}
+				}
+				deeper[second] = append(deeper[second], ch)
+			} else if n > 2 {
+				reason = fmt.Sprintf("Transaction nested twice at line %d", rw.newSite(pkg, fs, ch).Line)
+			}
+		}
+		for _, ch := range inner {
+			if reason != "" {
 				break
+			}
+			site := rw.newSite(pkg, fs, ch)
+			if txLinks(ch) > 1 {
+				continue // converted with its nested Transaction
+			}
+			if ch.Op == "Transaction" {
+				nested, nerr := rw.nestedTx(pkg, fs, ch, deeper[ch.Finisher.Pos], txVar, txEm)
+				if nerr != nil {
+					var sk *Skip
+					if !errors.As(nerr, &sk) {
+						return nerr
+					}
+					reason = fmt.Sprintf("nested Transaction at line %d: %s", site.Line, sk.Reason)
+					break
+				}
+				for _, d := range nested.done {
+					ok = append(ok, done{d.ch, d.cs, d.site})
+				}
+				delete(deeper, ch.Finisher.Pos)
+				handles = append(handles, nested.handle)
+				continue
 			}
 			cs, err := rw.tryConvert(fs, ch, txVar, txEm)
 			if err != nil {
@@ -719,6 +759,9 @@ func (rw *rewriter) txGroup(pkg *packages.Package, t *legacycall.Chain, inner []
 			ok = append(ok, done{ch, cs, site})
 		}
 	}
+	if reason == "" && len(deeper) > 0 {
+		reason = "a site inside a nested Transaction callback whose Transaction was not found"
+	}
 	if reason == "" {
 		// Every use of the callback's handle must be in a converted site.
 		var all []Edit
@@ -727,7 +770,11 @@ func (rw *rewriter) txGroup(pkg *packages.Package, t *legacycall.Chain, inner []
 			all = append(all, d.cs.edits...)
 		}
 		for id, obj := range fs.pkg.TypesInfo.Uses {
-			if obj != txVar {
+			isHandle := false
+			for _, h := range handles {
+				isHandle = isHandle || obj == h
+			}
+			if !isHandle {
 				continue
 			}
 			off := fs.off(id.Pos())

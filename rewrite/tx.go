@@ -1,9 +1,14 @@
 package rewrite
 
 import (
+	"errors"
 	"go/ast"
+	"go/token"
 	"go/types"
+	"go/version"
 	"strings"
+
+	"golang.org/x/tools/go/packages"
 
 	"github.com/ormshift/ormshift/analyzers/legacyapi"
 	"github.com/ormshift/ormshift/analyzers/legacycall"
@@ -14,12 +19,14 @@ import (
 // {...}): only the call's head changes; the callback's sites are converted
 // by txGroup. It returns the callback's handle parameter and the
 // EntityManager expression the callback's sites use.
-func (rw *rewriter) convertTx(fs *fileState, ch *legacycall.Chain) (*convResult, *types.Var, string, error) {
+func (rw *rewriter) convertTx(fs *fileState, ch *legacycall.Chain, outer *types.Var, outerEm string) (*convResult, *types.Var, string, error) {
 	conv := legacyapi.ConversionFor(legacyapi.ByName(ch.Library), ch.Op)
 	if conv == nil || !rw.ruleEnabled(conv.Rule) {
 		return nil, nil, "", skipf("rule rewrite/transaction not selected")
 	}
-	s := &site{rw: rw, fs: fs, ch: ch, conv: conv, info: fs.pkg.TypesInfo, lib: legacyapi.ByName(ch.Library)}
+	// outer is set for a Transaction nested in a converted callback: its
+	// chain starts at the outer callback's handle.
+	s := &site{rw: rw, fs: fs, ch: ch, conv: conv, info: fs.pkg.TypesInfo, lib: legacyapi.ByName(ch.Library), tx: outer, txEm: outerEm}
 	s.res.emDecl = -1
 	if s.lib != legacyapi.GORMv2 {
 		return nil, nil, "", skipf("only GORM v2 call sites are converted")
@@ -76,4 +83,102 @@ func (rw *rewriter) convertTx(fs *fileState, ch *legacycall.Chain) (*convResult,
 		txEm = s.emExpr
 	}
 	return &s.res, txVar, txEm, nil
+}
+
+// txDone is a converted site of a Transaction group.
+type txDone struct {
+	ch   *legacycall.Chain
+	cs   *convResult
+	site Site
+}
+
+// nestedResult is a converted nested Transaction with the sites of its
+// callback.
+type nestedResult struct {
+	done   []txDone
+	handle *types.Var
+}
+
+// nestedOps are the operations converted inside a nested Transaction's
+// callback. GORM leaves its structs as they are when the savepoint rolls
+// back; the runtime undoes what its flushes did to managed entities (keys,
+// snapshots) and forgets the entities persisted or loaded inside. So no
+// Save or FirstOrCreate of rows that outlive the callback, and a created
+// row must be declared inside the callback or be the range variable of a
+// loop around it that is not used after the nested call.
+var nestedOps = map[string]bool{"Create": true, "CreateInBatches": true, "Count": true, "Find": true, "First": true, "Take": true, "Last": true, "Pluck": true, "Scan": true, "Exec": true, "Update": true, "Updates": true, "UpdateColumn": true, "UpdateColumns": true, "Delete": true}
+
+// nestedTx converts tx.Transaction(func(tx2 *gorm.DB) error {...}) inside a
+// converted callback into em.Transactional (a savepoint), with every site
+// of its callback, or returns the reason it cannot.
+func (rw *rewriter) nestedTx(pkg *packages.Package, fs *fileState, ch *legacycall.Chain, sites []*legacycall.Chain, outer *types.Var, outerEm string) (*nestedResult, error) {
+	if pkg.Module == nil || pkg.Module.GoVersion == "" || version.Compare("go"+pkg.Module.GoVersion, "go1.22") < 0 {
+		return nil, skipf("the module's go version is before 1.22 (a loop variable is shared between iterations)")
+	}
+	ncs, nVar, nEm, err := rw.convertTx(fs, ch, outer, outerEm)
+	if err != nil {
+		return nil, err
+	}
+	call := fs.callAt(ch.Finisher.Pos)
+	lit := ast.Unparen(call.Args[0]).(*ast.FuncLit)
+	res := &nestedResult{handle: nVar, done: []txDone{{ch, ncs, rw.newSite(pkg, fs, ch)}}}
+	path, _ := pathTo(fs.file, call)
+	info := fs.pkg.TypesInfo
+	for _, d := range sites {
+		site := rw.newSite(pkg, fs, d)
+		if !nestedOps[d.Op] {
+			return nil, skipf("%s at line %d inside it is not converted in a savepoint", d.Op, site.Line)
+		}
+		cs, err := rw.tryConvert(fs, d, nVar, nEm)
+		if err != nil {
+			var sk *Skip
+			if errors.As(err, &sk) {
+				return nil, skipf("%s at line %d inside it is not converted: %s", d.Op, site.Line, sk.Reason)
+			}
+			return nil, err
+		}
+		if d.Op == "Create" || d.Op == "CreateInBatches" {
+			fin := fs.callAt(d.Finisher.Pos)
+			arg := ast.Unparen(fin.Args[0])
+			if u, ok := arg.(*ast.UnaryExpr); ok {
+				arg = ast.Unparen(u.X)
+			}
+			id, _ := arg.(*ast.Ident)
+			var v *types.Var
+			if id != nil {
+				v, _ = info.Uses[id].(*types.Var)
+			}
+			if v == nil {
+				return nil, skipf("the value created at line %d is not a variable", site.Line)
+			}
+			if v.Pos() < lit.Pos() || v.Pos() >= lit.End() {
+				var loop *ast.RangeStmt
+				for _, n := range path {
+					if r, ok := n.(*ast.RangeStmt); ok && r.Tok == token.DEFINE && (isIdentOf(info, r.Key, v) || isIdentOf(info, r.Value, v)) {
+						loop = r
+					}
+				}
+				if loop == nil {
+					return nil, skipf("%s, created at line %d, outlives the savepoint: its rollback resets the key the runtime assigned (GORM keeps it)", v.Name(), site.Line)
+				}
+				used := false
+				ast.Inspect(loop.Body, func(n ast.Node) bool {
+					if x, ok := n.(*ast.Ident); ok && x.Pos() >= call.End() && info.Uses[x] == v {
+						used = true
+					}
+					return !used
+				})
+				if used {
+					return nil, skipf("%s, created at line %d, is used after the savepoint: its rollback resets the key the runtime assigned (GORM keeps it)", v.Name(), site.Line)
+				}
+			}
+		}
+		res.done = append(res.done, txDone{d, cs, site})
+	}
+	return res, nil
+}
+
+func isIdentOf(info *types.Info, e ast.Expr, v *types.Var) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && info.Defs[id] == v
 }

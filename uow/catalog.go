@@ -9,13 +9,15 @@ import (
 // tableInfo is what the flush needs to know from the catalog about a table:
 // each column's SQL type (to cast unnest arrays) and nullability.
 type tableInfo struct {
-	cols map[string]*colInfo
+	cols     map[string]*colInfo
+	copyable bool // a plain or partitioned table: COPY can insert into it
 }
 
 type colInfo struct {
-	typ     string // format_type output, e.g. "character varying(255)"
-	isArray bool
-	notNull bool
+	typ      string // format_type output, e.g. "character varying(255)"
+	isArray  bool
+	notNull  bool
+	sequence string // the sequence owned by the column (serial, identity BY DEFAULT), "" if none
 }
 
 // ResetCatalog forgets the column types read from the database, so the
@@ -52,9 +54,15 @@ func (o *ORM) ensureCatalog(ctx context.Context, exec Executor, metas []*Entity,
 		for i, t := range missing {
 			quoted[i] = quoteTable(t)
 		}
-		rows, err := exec.Query(ctx, `SELECT t.i, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, ty.typcategory = 'A'
+		// A sequence is reported only where inserting an explicit value is
+		// allowed (not GENERATED ALWAYS): the flush may pre-allocate keys
+		// from it for a COPY.
+		rows, err := exec.Query(ctx, `SELECT t.i, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, ty.typcategory = 'A',
+	c.relkind IN ('r', 'p'),
+	CASE WHEN a.attidentity <> 'a' AND a.attgenerated = '' THEN coalesce(pg_catalog.pg_get_serial_sequence(t.name, a.attname), '') ELSE '' END
 FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
-JOIN pg_catalog.pg_attribute a ON a.attrelid = to_regclass(t.name) AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_catalog.pg_class c ON c.oid = to_regclass(t.name)
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid`, quoted)
 		if err != nil {
 			return queried, fmt.Errorf("read column types: %w", err)
@@ -62,21 +70,21 @@ JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid`, quoted)
 		found := map[string]*tableInfo{}
 		for rows.Next() {
 			var (
-				i             int64
-				col, typ      string
-				notNull, isAr bool
+				i                       int64
+				col, typ, seq           string
+				notNull, isAr, copyable bool
 			)
-			if err := rows.Scan(&i, &col, &typ, &notNull, &isAr); err != nil {
+			if err := rows.Scan(&i, &col, &typ, &notNull, &isAr, &copyable, &seq); err != nil {
 				rows.Close()
 				return queried, fmt.Errorf("read column types: %w", err)
 			}
 			t := missing[i-1]
 			ti := found[t]
 			if ti == nil {
-				ti = &tableInfo{cols: map[string]*colInfo{}}
+				ti = &tableInfo{cols: map[string]*colInfo{}, copyable: copyable}
 				found[t] = ti
 			}
-			ti.cols[col] = &colInfo{typ: typ, isArray: isAr, notNull: notNull}
+			ti.cols[col] = &colInfo{typ: typ, isArray: isAr, notNull: notNull, sequence: seq}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -105,6 +113,12 @@ JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid`, quoted)
 		}
 	}
 	return queried, nil
+}
+
+func (o *ORM) table(name string) *tableInfo {
+	o.catMu.Lock()
+	defer o.catMu.Unlock()
+	return o.catalog[name]
 }
 
 func (o *ORM) colType(table, col string) *colInfo {

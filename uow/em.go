@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -25,15 +26,105 @@ type entry struct {
 	ptr   reflect.Value // *T
 	val   reflect.Value // T (addressable)
 	state entryState
-	snap  *snapshot                  // columns at load / last flush; nil when new
-	coll  map[*Relation]map[any]bool // many-to-many: target keys at load / last flush (only for loaded collections)
-	key   any                        // identity key (comparable), nil when new with a generated key
+	snap  *snapshot                   // columns at load / last flush; nil when new
+	coll  map[*Relation]map[ekey]bool // many-to-many: target keys at load / last flush (only for loaded collections)
+	key   ekey                        // identity key, zero when new with a generated key
 	seq   int
 }
 
-type idKey struct {
-	e *Entity
-	k any
+// metaIndex is the identity map of one entity type: entities by address,
+// and managed ones by key, integer keys (the common case) in a map of
+// their own. One level per type keeps every key 8 bytes wide, which Go's
+// maps hash fastest; two entities may share an address only if they are of
+// different types (a struct-valued relation as the first field of another
+// entity).
+type metaIndex struct {
+	ptrs  map[unsafe.Pointer]*entry
+	ints  map[int64]*entry
+	other map[ekey]*entry
+	room  int // capacity ptrs and ints were made with (reserve)
+}
+
+// idx returns the index of meta, created on first use.
+func (em *EntityManager) idx(meta *Entity) *metaIndex {
+	x := em.index[meta]
+	if x == nil {
+		x = &metaIndex{ptrs: map[unsafe.Pointer]*entry{}, ints: map[int64]*entry{}, other: map[ekey]*entry{}}
+		em.index[meta] = x
+	}
+	return x
+}
+
+func (x *metaIndex) get(k ekey) *entry {
+	if k.isInt() {
+		return x.ints[k.n]
+	}
+	return x.other[k]
+}
+
+func (x *metaIndex) set(k ekey, en *entry) {
+	if k.isInt() {
+		x.ints[k.n] = en
+		return
+	}
+	x.other[k] = en
+}
+
+func (x *metaIndex) del(k ekey) {
+	if k.isInt() {
+		delete(x.ints, k.n)
+		return
+	}
+	delete(x.other, k)
+}
+
+func (em *EntityManager) lookupID(meta *Entity, k ekey) *entry {
+	if x := em.index[meta]; x != nil {
+		return x.get(k)
+	}
+	return nil
+}
+
+func (em *EntityManager) setID(meta *Entity, k ekey, en *entry) { em.idx(meta).set(k, en) }
+
+func (em *EntityManager) delID(meta *Entity, k ekey) { em.idx(meta).del(k) }
+
+// byPtr returns the entry of the entity of type meta at rv (a pointer).
+func (em *EntityManager) byPtr(meta *Entity, rv reflect.Value) *entry {
+	if x := em.index[meta]; x != nil {
+		return x.ptrs[rv.UnsafePointer()]
+	}
+	return nil
+}
+
+func (en *entry) addr() unsafe.Pointer { return en.ptr.UnsafePointer() }
+
+// size is the number of entities in the identity map.
+func (em *EntityManager) size() int {
+	n := 0
+	for _, x := range em.index {
+		n += len(x.ptrs)
+	}
+	return n
+}
+
+// each calls fn for every entity in the identity map, in no order.
+func (em *EntityManager) each(fn func(en *entry)) {
+	for _, x := range em.index {
+		for _, en := range x.ptrs {
+			fn(en)
+		}
+	}
+}
+
+// lookupPtr finds the entry of the entity at rv (a pointer), whatever its
+// type; nil when it is not an entity or not managed.
+func (em *EntityManager) lookupPtr(rv reflect.Value) *entry {
+	meta := em.orm.reg.byType[rv.Type().Elem()]
+	if meta == nil {
+		return nil
+	}
+	return em.byPtr(meta, rv)
 }
 
 // EntityManager is a unit of work: an identity map of the entities it
@@ -43,9 +134,11 @@ type EntityManager struct {
 	orm   *ORM
 	exec  Executor
 	root  bool
-	byPtr map[any]*entry
-	ids   map[idKey]*entry
+	index map[*Entity]*metaIndex
 	seq   int
+
+	mem  allocator // entities loaded and snapshots, in chunks
+	room int       // capacity the identity maps were made with (reserve)
 
 	tx       pgx.Tx // set inside Transactional
 	txDepth  int
@@ -54,7 +147,7 @@ type EntityManager struct {
 }
 
 func newEM(o *ORM, exec Executor) *EntityManager {
-	return &EntityManager{orm: o, exec: exec, byPtr: map[any]*entry{}, ids: map[idKey]*entry{}}
+	return &EntityManager{orm: o, exec: exec, index: map[*Entity]*metaIndex{}}
 }
 
 // ORM returns the ORM the EntityManager was forked from.
@@ -106,8 +199,9 @@ func (em *EntityManager) Persist(entities ...any) error {
 		if err != nil {
 			return fmt.Errorf("uow: Persist: %w", err)
 		}
-		if en := em.byPtr[rv.Interface()]; en != nil {
+		if en := em.byPtr(meta, rv); en != nil {
 			if en.state == stateRemoved {
+				em.remember(en)
 				if en.snap == nil {
 					en.state = stateNew
 				} else {
@@ -117,7 +211,7 @@ func (em *EntityManager) Persist(entities ...any) error {
 			continue
 		}
 		if k, ok := keyOf(meta, rv.Elem()); ok {
-			if other := em.ids[idKey{meta, k}]; other != nil {
+			if other := em.lookupID(meta, k); other != nil {
 				return fmt.Errorf("uow: Persist: another %s with key %v is already managed by this EntityManager", meta.Name, k)
 			}
 		}
@@ -127,15 +221,45 @@ func (em *EntityManager) Persist(entities ...any) error {
 }
 
 func (em *EntityManager) add(meta *Entity, rv reflect.Value, st entryState) *entry {
-	em.seq++
-	en := &entry{meta: meta, ptr: rv, val: rv.Elem(), state: st, seq: em.seq}
-	em.byPtr[rv.Interface()] = en
+	var k ekey
 	if st == stateManaged {
-		en.key, _ = keyOf(meta, en.val)
-		em.ids[idKey{meta, en.key}] = en
-		en.snap = takeSnapshot(meta, en.val)
+		k, _ = keyOf(meta, rv.Elem())
+	}
+	return em.addKeyed(meta, rv, st, k)
+}
+
+// addKeyed is add with the key of a managed entity already computed.
+func (em *EntityManager) addKeyed(meta *Entity, rv reflect.Value, st entryState, k ekey) *entry {
+	em.seq++
+	en := em.mem.entry()
+	*en = entry{meta: meta, ptr: rv, val: rv.Elem(), state: st, seq: em.seq}
+	em.remember(en) // not mapped yet: a rollback of Transactional unmaps it
+	em.idx(meta).ptrs[rv.UnsafePointer()] = en
+	if st == stateManaged {
+		en.key = k
+		em.setID(meta, en.key, en)
+		en.snap = takeSnapshotIn(&em.mem, meta, en.val)
 	}
 	return en
+}
+
+// reserve makes room in meta's identity maps for n more entities at once,
+// rather than letting them grow step by step during a large load.
+func (em *EntityManager) reserve(meta *Entity, n int) {
+	x := em.idx(meta)
+	need := len(x.ptrs) + n
+	if n < 256 || need <= x.room {
+		return
+	}
+	ptrs := make(map[unsafe.Pointer]*entry, need)
+	for k, v := range x.ptrs {
+		ptrs[k] = v
+	}
+	ints := make(map[int64]*entry, len(x.ints)+n)
+	for k, v := range x.ints {
+		ints[k] = v
+	}
+	x.ptrs, x.ints, x.room = ptrs, ints, need
 }
 
 // Remove marks entities for deletion at the next Flush. A new entity that
@@ -150,13 +274,13 @@ func (em *EntityManager) Remove(entities ...any) error {
 		if err != nil {
 			return fmt.Errorf("uow: Remove: %w", err)
 		}
-		en := em.byPtr[rv.Interface()]
+		en := em.byPtr(meta, rv)
 		if en == nil {
 			k, ok := keyOf(meta, rv.Elem())
 			if !ok {
 				return fmt.Errorf("uow: Remove: %s has no key and is not managed by this EntityManager", meta.Name)
 			}
-			if other := em.ids[idKey{meta, k}]; other != nil {
+			if other := em.lookupID(meta, k); other != nil {
 				en = other
 			} else {
 				// A detached entity with a key: manage it as loaded, then remove.
@@ -167,16 +291,18 @@ func (em *EntityManager) Remove(entities ...any) error {
 			em.forget(en)
 			continue
 		}
+		em.remember(en)
 		en.state = stateRemoved
 	}
 	return nil
 }
 
 func (em *EntityManager) forget(en *entry) {
-	delete(em.byPtr, en.ptr.Interface())
-	if en.key != nil {
-		if em.ids[idKey{en.meta, en.key}] == en {
-			delete(em.ids, idKey{en.meta, en.key})
+	em.remember(en)
+	delete(em.idx(en.meta).ptrs, en.addr())
+	if en.key.valid() {
+		if em.lookupID(en.meta, en.key) == en {
+			em.delID(en.meta, en.key)
 		}
 	}
 }
@@ -191,7 +317,7 @@ func (em *EntityManager) Detach(entities ...any) {
 		if !rv.IsValid() || rv.Kind() != reflect.Pointer || rv.IsNil() {
 			continue
 		}
-		if en := em.byPtr[rv.Interface()]; en != nil {
+		if en := em.lookupPtr(rv); en != nil {
 			em.forget(en)
 		}
 	}
@@ -202,8 +328,64 @@ func (em *EntityManager) Clear() {
 	if em == nil {
 		return
 	}
-	em.byPtr = map[any]*entry{}
-	em.ids = map[idKey]*entry{}
+	if em.txDepth > 0 {
+		index := em.index
+		em.undo = append(em.undo, func() { em.index = index })
+	}
+	em.index = map[*Entity]*metaIndex{}
+	em.mem = allocator{} // let the chunks of forgotten entities go
+}
+
+// remember journals en's bookkeeping (state, snapshot, key, collections,
+// whether it is in the identity map) so that a rollback of the enclosing
+// Transactional restores it. Outside Transactional it does nothing.
+func (em *EntityManager) remember(en *entry) {
+	if em.txDepth == 0 {
+		return
+	}
+	ptr := en.addr()
+	state, snap, key := en.state, en.snap, en.key
+	var coll map[*Relation]map[ekey]bool
+	if en.coll != nil {
+		coll = make(map[*Relation]map[ekey]bool, len(en.coll))
+		for r, set := range en.coll {
+			coll[r] = set // sets are replaced, never edited in place
+		}
+	}
+	inPtr := em.idx(en.meta).ptrs[ptr] == en
+	inIDs := key.valid() && em.lookupID(en.meta, key) == en
+	em.undo = append(em.undo, func() {
+		x := em.idx(en.meta)
+		if x.ptrs[ptr] == en {
+			delete(x.ptrs, ptr)
+		}
+		if en.key.valid() && em.lookupID(en.meta, en.key) == en {
+			em.delID(en.meta, en.key)
+		}
+		en.state, en.snap, en.key, en.coll = state, snap, key, coll
+		if inPtr {
+			x.ptrs[ptr] = en
+		}
+		if inIDs {
+			em.setID(en.meta, key, en)
+		}
+	})
+}
+
+// rememberFields journals the column values of the entity at rv so that a
+// rollback of the enclosing Transactional restores them.
+func (em *EntityManager) rememberFields(meta *Entity, rv reflect.Value) {
+	if em.txDepth == 0 {
+		return
+	}
+	v := rv.Elem()
+	old := reflect.New(meta.Type).Elem()
+	old.Set(v)
+	em.undo = append(em.undo, func() {
+		for _, f := range meta.Fields {
+			v.FieldByIndex(f.Index).Set(old.FieldByIndex(f.Index))
+		}
+	})
 }
 
 // IsManaged reports whether entity is tracked by this EntityManager.
@@ -215,7 +397,7 @@ func (em *EntityManager) IsManaged(entity any) bool {
 	if !rv.IsValid() || rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return false
 	}
-	en := em.byPtr[rv.Interface()]
+	en := em.lookupPtr(rv)
 	return en != nil && en.state != stateRemoved
 }
 
@@ -259,18 +441,26 @@ func (em *EntityManager) Refresh(ctx context.Context, entity any) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("uow: Refresh %s %v: %w", meta.Name, k, err)
 	}
+	em.rememberFields(meta, rv)
 	for _, f := range meta.Fields {
 		rv.Elem().FieldByIndex(f.Index).Set(fresh.Elem().FieldByIndex(f.Index))
 	}
-	if en := em.byPtr[rv.Interface()]; en == nil {
-		if other := em.ids[idKey{meta, k}]; other != nil {
-			em.forget(other)
-		}
-		em.add(meta, rv, stateManaged)
-	} else {
-		en.state = stateManaged
-		en.snap = takeSnapshot(meta, en.val)
+	en := em.byPtr(meta, rv)
+	if other := em.lookupID(meta, k); other != nil && other != en {
+		em.forget(other) // this object is the managed one for the row from now on
 	}
+	if en == nil {
+		em.add(meta, rv, stateManaged)
+		return nil
+	}
+	em.remember(en)
+	if en.key.valid() && en.key != k && em.lookupID(meta, en.key) == en {
+		em.delID(meta, en.key)
+	}
+	en.state = stateManaged
+	en.key = k
+	em.setID(meta, k, en)
+	en.snap = takeSnapshotIn(&em.mem, meta, en.val)
 	return nil
 }
 
@@ -311,9 +501,13 @@ func (em *EntityManager) Exec(ctx context.Context, sql string, args ...any) (int
 // EntityManager before committing. Inside fn, queries, Exec and Flush run
 // in that transaction. Nested calls use savepoints. If fn returns an error
 // or panics, or the final flush fails, the transaction (or savepoint) is
-// rolled back and the in-memory effects of flushes made inside it are
-// undone (assigned keys, versions, timestamps, snapshots), so the entities
-// are dirty again as before. fn's error is returned as is.
+// rolled back and the EntityManager is as it was before Transactional
+// began: entities persisted, loaded or cascaded inside are no longer
+// managed, entities removed or detached inside (or by Clear) are managed
+// again, and what flushes, Refresh and Upsert did inside is undone
+// (assigned keys, versions, timestamps, snapshots), so entities dirty
+// before are dirty again. Edits made to entity fields by fn itself are not
+// undone. fn's error is returned as is.
 func (em *EntityManager) Transactional(ctx context.Context, fn func(ctx context.Context) error) (err error) {
 	if err := em.usable(); err != nil {
 		return err
@@ -368,53 +562,82 @@ func (em *EntityManager) Transactional(ctx context.Context, fn func(ctx context.
 	return nil
 }
 
+// ekey is an identity key, comparable and built without allocating for
+// integer and string keys: n holds an integer key (of any integer type, so
+// Get(ctx, em, 5) finds the Package whose ID is uint(5)), s a string key or
+// a rendered composite key, x any other comparable key (a UUID array). The
+// zero ekey is "no key".
+type ekey struct {
+	n int64
+	s string
+	x any
+	u bool // n holds a uint64 above MaxInt64, bit for bit
+}
+
+func (k ekey) valid() bool { return k != ekey{} }
+
+func (k ekey) isInt() bool { return k.s == "" && k.x == nil && !k.u }
+
+// value is the key as a value to bind in a statement (single-column keys).
+func (k ekey) value() any {
+	switch {
+	case k.x != nil:
+		return k.x
+	case k.s != "":
+		return k.s
+	case k.u:
+		return uint64(k.n)
+	}
+	return k.n
+}
+
+func (k ekey) String() string { return fmt.Sprint(k.value()) }
+
 // keyOf returns the identity key of an entity value, false when a key
 // column is zero (a new entity whose key the database will generate).
-func keyOf(meta *Entity, v reflect.Value) (any, bool) {
+func keyOf(meta *Entity, v reflect.Value) (ekey, bool) {
 	if len(meta.PrimaryKey) == 1 {
 		fv := v.FieldByIndex(meta.PrimaryKey[0].Index)
 		if fv.IsZero() {
-			return nil, false
+			return ekey{}, false
 		}
-		return normKey(fv), true
+		k := normKey(fv)
+		return k, k.valid()
 	}
 	var b strings.Builder
 	for i, f := range meta.PrimaryKey {
 		fv := v.FieldByIndex(f.Index)
 		if fv.IsZero() && f.Generated {
-			return nil, false
+			return ekey{}, false
 		}
 		if i > 0 {
 			b.WriteByte(0)
 		}
-		fmt.Fprintf(&b, "%v", normKey(fv))
+		fmt.Fprintf(&b, "%v", normKey(fv).value())
 	}
-	return b.String(), true
+	return ekey{s: b.String()}, true
 }
 
 // normKey makes a key value comparable and independent of the exact
-// integer type, so Get(ctx, em, 5) finds the Package whose ID is uint(5).
-func normKey(v reflect.Value) any {
+// integer type.
+func normKey(v reflect.Value) ekey {
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
-			return nil
+			return ekey{}
 		}
 		v = v.Elem()
 	}
 	switch v.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return v.Int()
+		return ekey{n: v.Int()}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		u := v.Uint()
-		if u <= 1<<63-1 {
-			return int64(u)
-		}
-		return u
+		return ekey{n: int64(u), u: u > 1<<63-1}
 	case reflect.String:
-		return v.String()
+		return ekey{s: v.String()}
 	}
 	if v.Type().Comparable() {
-		return v.Interface()
+		return ekey{x: v.Interface()}
 	}
-	return fmt.Sprintf("%v", v.Interface())
+	return ekey{s: fmt.Sprintf("%v", v.Interface())}
 }

@@ -28,6 +28,10 @@ type op struct {
 	deps    []*dep
 	oldVer  any // version before the flush (update/delete checks)
 	done    bool
+	mem     *allocator // the plan's, for work
+	// keyAlloc: the generated key is taken from its sequence by a
+	// statement of the flush (then the row is inserted with COPY).
+	keyAlloc bool
 }
 
 // dep is a foreign key of op's entity that takes its value from another
@@ -51,8 +55,15 @@ type plan struct {
 	byEntry  map[*entry]*op
 	cascaded []*entry
 	m2m      []*m2mChange
-	collNew  map[*entry]map[*Relation]map[any]bool
+	collNew  map[*entry]map[*Relation]map[ekey]bool
 	now      time.Time
+	mem      allocator // working copies
+	opSlab   []op
+	scratch  *op
+	// diff and markUpdate scratch space, interned column sets
+	diffBuf   []int
+	isChanged []bool
+	colSets   map[uint64][]int
 }
 
 func (p *plan) empty() bool {
@@ -70,10 +81,21 @@ func (p *plan) empty() bool {
 func (p *plan) opFor(en *entry) *op {
 	o := p.byEntry[en]
 	if o == nil {
-		o = &op{en: en}
+		o = p.newOp(en)
 		p.byEntry[en] = o
 		p.ops = append(p.ops, o)
 	}
+	return o
+}
+
+// newOp allocates an op (in chunks).
+func (p *plan) newOp(en *entry) *op {
+	if len(p.opSlab) == 0 {
+		p.opSlab = make([]op, maxChunk)
+	}
+	o := &p.opSlab[0]
+	p.opSlab = p.opSlab[1:]
+	o.en, o.mem = en, &p.mem
 	return o
 }
 
@@ -86,7 +108,7 @@ func (o *op) value() reflect.Value {
 
 func (o *op) writable() reflect.Value {
 	if !o.work.IsValid() {
-		o.work = reflect.New(o.en.meta.Type).Elem()
+		o.work = o.mem.new(o.en.meta, 0).Elem()
 		o.work.Set(o.en.val)
 	}
 	return o.work
@@ -157,27 +179,27 @@ func mergeCopy(ex *entry, cp reflect.Value) {
 // syncCopies refreshes copies of managed entities held in value relations
 // of managed entities, after a flush changed keys, versions, timestamps.
 func (em *EntityManager) syncCopies() {
-	for _, en := range em.byPtr {
+	em.each(func(en *entry) {
 		for _, rel := range en.meta.Relations {
 			if rel.elemPtr {
 				continue
 			}
 			for _, rv := range relatedValues(en.val.FieldByIndex(rel.Index)) {
-				if em.byPtr[rv.Interface()] != nil {
+				if em.byPtr(rel.Target, rv) != nil {
 					continue // the element is itself the managed entity
 				}
 				k, ok := keyOf(rel.Target, rv.Elem())
 				if !ok {
 					continue
 				}
-				if ex := em.ids[idKey{rel.Target, k}]; ex != nil && ex.state == stateManaged {
+				if ex := em.lookupID(rel.Target, k); ex != nil && ex.state == stateManaged {
 					for _, f := range rel.Target.Fields {
 						rv.Elem().FieldByIndex(f.Index).Set(ex.val.FieldByIndex(f.Index))
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // relatedValues lists the entity pointers held by a relation field.
@@ -214,24 +236,25 @@ type link struct {
 }
 
 func (em *EntityManager) buildPlan() (*plan, error) {
-	p := &plan{byEntry: map[*entry]*op{}, now: em.orm.now()}
+	size := em.size()
+	p := &plan{byEntry: make(map[*entry]*op, size/4), now: em.orm.now()}
 	// 1. Discover: cascade persist through relations, in a stable order.
-	queue := make([]*entry, 0, len(em.byPtr))
-	for _, en := range em.byPtr {
+	queue := make([]*entry, 0, size)
+	em.each(func(en *entry) {
 		if en.state != stateRemoved {
 			queue = append(queue, en)
 		}
-	}
+	})
 	sort.Slice(queue, func(i, j int) bool { return queue[i].seq < queue[j].seq })
 	var links []link
 	for i := 0; i < len(queue); i++ {
 		en := queue[i]
 		for _, rel := range en.meta.Relations {
 			for _, rv := range relatedValues(en.val.FieldByIndex(rel.Index)) {
-				te := em.byPtr[rv.Interface()]
+				te := em.byPtr(rel.Target, rv)
 				if te == nil {
 					if k, ok := keyOf(rel.Target, rv.Elem()); ok {
-						if ex := em.ids[idKey{rel.Target, k}]; ex != nil {
+						if ex := em.lookupID(rel.Target, k); ex != nil {
 							te = ex
 							if !rel.elemPtr {
 								mergeCopy(ex, rv.Elem())
@@ -261,12 +284,27 @@ func (em *EntityManager) buildPlan() (*plan, error) {
 		}
 	}
 	removed := make([]*entry, 0)
-	for _, en := range em.byPtr {
+	em.each(func(en *entry) {
 		if en.state == stateRemoved {
 			removed = append(removed, en)
 		}
-	}
+	})
 	sort.Slice(removed, func(i, j int) bool { return removed[i].seq < removed[j].seq })
+	// Keys are immutable: an UPDATE or DELETE of an entity whose key was
+	// edited would hit another row.
+	for _, list := range [][]*entry{queue, removed} {
+		for _, en := range list {
+			if en.snap == nil || en.state == stateNew {
+				continue
+			}
+			for i, f := range en.meta.PrimaryKey {
+				if en.snap.changed(f, en.meta.pkPos[i], en.val) {
+					return p, fmt.Errorf("the primary key of a managed %s changed (field %s: %v, was %v); keys cannot be changed: Remove the entity and Persist a new one",
+						en.meta.Name, f.Name, en.val.FieldByIndex(f.Index).Interface(), en.snap.value(f))
+				}
+			}
+		}
+	}
 	for _, en := range removed {
 		o := p.opFor(en)
 		o.remove = true
@@ -278,7 +316,7 @@ func (em *EntityManager) buildPlan() (*plan, error) {
 		}
 	}
 	// 3. Foreign keys from relations.
-	m2mSeen := map[*entry]map[*Relation]map[any]*entry{}
+	m2mSeen := map[*entry]map[*Relation]map[ekey]*entry{}
 	for _, l := range links {
 		switch l.rel.Kind {
 		case BelongsTo:
@@ -291,13 +329,13 @@ func (em *EntityManager) buildPlan() (*plan, error) {
 			}
 		case ManyToMany:
 			if m2mSeen[l.from] == nil {
-				m2mSeen[l.from] = map[*Relation]map[any]*entry{}
+				m2mSeen[l.from] = map[*Relation]map[ekey]*entry{}
 			}
 			if m2mSeen[l.from][l.rel] == nil {
-				m2mSeen[l.from][l.rel] = map[any]*entry{}
+				m2mSeen[l.from][l.rel] = map[ekey]*entry{}
 			}
-			k := any(l.to)
-			if l.to.key != nil {
+			k := ekey{x: l.to} // a new target: known by its entry
+			if l.to.key.valid() {
 				k = l.to.key
 			}
 			m2mSeen[l.from][l.rel][k] = l.to
@@ -310,7 +348,7 @@ func (em *EntityManager) buildPlan() (*plan, error) {
 				continue
 			}
 			cur := m2mSeen[en][rel]
-			var old map[any]bool
+			var old map[ekey]bool
 			loaded := false
 			if en.coll != nil {
 				old, loaded = en.coll[rel]
@@ -327,7 +365,7 @@ func (em *EntityManager) buildPlan() (*plan, error) {
 			if loaded {
 				for k := range old {
 					if _, still := cur[k]; !still {
-						te := em.ids[idKey{rel.Target, k}]
+						te := em.lookupID(rel.Target, k)
 						if te == nil {
 							te = &entry{meta: rel.Target, key: k}
 						}
@@ -336,10 +374,10 @@ func (em *EntityManager) buildPlan() (*plan, error) {
 				}
 			}
 			if p.collNew == nil {
-				p.collNew = map[*entry]map[*Relation]map[any]bool{}
+				p.collNew = map[*entry]map[*Relation]map[ekey]bool{}
 			}
 			if p.collNew[en] == nil {
-				p.collNew[en] = map[*Relation]map[any]bool{}
+				p.collNew[en] = map[*Relation]map[ekey]bool{}
 			}
 			p.collNew[en][rel] = nil // filled after the flush, when keys are known
 		}
@@ -381,45 +419,11 @@ func (em *EntityManager) buildPlan() (*plan, error) {
 		} else {
 			v = en.val
 		}
-		var changed []int
-		for i, f := range en.meta.Fields {
-			if f.PrimaryKey || f.ReadOnly {
-				continue
-			}
-			if en.snap.changed(f, i, v) {
-				changed = append(changed, i)
-			}
-		}
+		changed := p.diff(en, v)
 		if len(changed) == 0 {
 			continue
 		}
-		o = p.opFor(en)
-		o.update = true
-		w := o.writable()
-		seen := map[int]bool{}
-		for _, i := range changed {
-			seen[i] = true
-		}
-		for i, f := range en.meta.Fields {
-			if seen[i] {
-				continue
-			}
-			if f.AutoUpdateTime {
-				setTime(w.FieldByIndex(f.Index), p.now, f.unixTime)
-				changed = append(changed, i)
-			}
-		}
-		if vf := en.meta.Version; vf != nil {
-			vi := fieldPos(en.meta, vf)
-			old := en.snap.value(vf)
-			o.oldVer = old
-			setVersion(w.FieldByIndex(vf.Index), old, p.now)
-			if !seen[vi] {
-				changed = append(changed, vi)
-			}
-		}
-		sort.Ints(changed)
-		o.changed = changed
+		p.markUpdate(p.opFor(en), changed)
 	}
 	return p, nil
 }
@@ -444,12 +448,18 @@ func (p *plan) link(child *entry, fk []*Field, parent *entry, refs []*Field) err
 	if p.resolved(d) {
 		tmp := o
 		if tmp == nil {
-			tmp = &op{en: child}
+			// most links change nothing: try on a scratch op first
+			if p.scratch == nil {
+				p.scratch = &op{mem: &p.mem}
+			}
+			tmp = p.scratch
+			tmp.en = child
 		}
 		if err := p.applyDep(tmp, d, false); err != nil {
 			return err
 		}
 		if o == nil && tmp.work.IsValid() {
+			p.scratch = nil
 			p.byEntry[child] = tmp
 			p.ops = append(p.ops, tmp)
 		}
@@ -499,6 +509,24 @@ func (p *plan) applyDep(o *op, d *dep, null bool) error {
 // assignValue sets dst from src across pointer, sql.Null* and integer-width
 // differences (uint ID into *uint, sql.NullInt64, int64 ...).
 func assignValue(dst, src reflect.Value) error {
+	if src.Kind() == reflect.Int64 && dst.Kind() != reflect.Pointer {
+		// keys from a sequence or RETURNING into integer fields
+		n := src.Int()
+		switch {
+		case dst.CanInt():
+			if dst.OverflowInt(n) {
+				return fmt.Errorf("%d overflows %s", n, dst.Type())
+			}
+			dst.SetInt(n)
+			return nil
+		case dst.CanUint() && n >= 0:
+			if dst.OverflowUint(uint64(n)) {
+				return fmt.Errorf("%d overflows %s", n, dst.Type())
+			}
+			dst.SetUint(uint64(n))
+			return nil
+		}
+	}
 	for src.Kind() == reflect.Pointer {
 		if src.IsNil() {
 			dst.Set(reflect.Zero(dst.Type()))
@@ -543,6 +571,8 @@ func assignValue(dst, src reflect.Value) error {
 
 func setTime(fv reflect.Value, now time.Time, unit int) {
 	switch {
+	case fv.Type() == timeType && fv.CanAddr():
+		*fv.Addr().Interface().(*time.Time) = now // no boxing of now
 	case fv.Type() == timeType:
 		fv.Set(reflect.ValueOf(now))
 	case fv.Kind() == reflect.Pointer && fv.Type().Elem() == timeType:
@@ -594,6 +624,7 @@ func setVersion(fv reflect.Value, old any, now time.Time) {
 // runner sends the flush's batches inside a transaction or savepoint.
 type runner struct {
 	send     func(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	copy     func(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error)
 	begin    string
 	end      string
 	rollback func(ctx context.Context) error
@@ -606,9 +637,11 @@ func (em *EntityManager) newRunner(ctx context.Context) (*runner, error) {
 	savepoint := func(tx interface {
 		SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+		CopyFrom(ctx context.Context, tableName pgx.Identifier, columnNames []string, rowSrc pgx.CopyFromSource) (int64, error)
 	}, q Executor) *runner {
 		return &runner{
 			send:  tx.SendBatch,
+			copy:  tx.CopyFrom,
 			begin: "SAVEPOINT uow_flush",
 			end:   "RELEASE SAVEPOINT uow_flush",
 			rollback: func(ctx context.Context) error {
@@ -623,6 +656,7 @@ func (em *EntityManager) newRunner(ctx context.Context) (*runner, error) {
 	conn := func(c *pgx.Conn, release func()) *runner {
 		return &runner{
 			send:  c.SendBatch,
+			copy:  c.CopyFrom,
 			begin: "BEGIN",
 			end:   "COMMIT",
 			rollback: func(ctx context.Context) error {
@@ -662,6 +696,7 @@ func (em *EntityManager) newRunner(ctx context.Context) (*runner, error) {
 	}
 	return &runner{
 		send:     tx.SendBatch,
+		copy:     tx.CopyFrom,
 		rollback: tx.Rollback,
 		commit:   tx.Commit,
 		query:    tx,
@@ -672,6 +707,7 @@ func (em *EntityManager) newRunner(ctx context.Context) (*runner, error) {
 type stmt struct {
 	sql    string
 	args   []any
+	copy   *copyRows // a COPY instead of a statement of the batch
 	desc   string
 	onRows func(rows pgx.Rows) error // RETURNING / check results
 	stale  []*op                     // version-checked ops (for the error)
@@ -734,7 +770,12 @@ func (em *EntityManager) execute(ctx context.Context, p *plan) (stats FlushStats
 		}
 	}()
 	buf := &batchBuf{}
-	sendNow := func(final bool) error {
+	// sendBatch sends the statements of seg as one pgx batch (one round
+	// trip), preceded by BEGIN/SAVEPOINT the first time and followed by
+	// COMMIT/RELEASE when final.
+	var seg []*stmt
+	sendBatch := func(final bool) error {
+		stmts := seg
 		b := &pgx.Batch{}
 		extra := 0
 		if !started && r.begin != "" {
@@ -742,7 +783,7 @@ func (em *EntityManager) execute(ctx context.Context, p *plan) (stats FlushStats
 			extra++
 		}
 		started = true
-		for _, s := range buf.stmts {
+		for _, s := range stmts {
 			b.Queue(s.sql, s.args...)
 		}
 		if final && r.end != "" {
@@ -760,7 +801,7 @@ func (em *EntityManager) execute(ctx context.Context, p *plan) (stats FlushStats
 				firstErr = fmt.Errorf("uow: Flush: %s: %w", r.begin, err)
 			}
 		}
-		for _, s := range buf.stmts {
+		for _, s := range stmts {
 			if firstErr != nil {
 				break
 			}
@@ -792,8 +833,46 @@ func (em *EntityManager) execute(ctx context.Context, p *plan) (stats FlushStats
 		if err := br.Close(); err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("uow: Flush: %w", err)
 		}
-		buf.stmts = nil
 		return firstErr
+	}
+	// sendNow sends the buffered statements: batches, split where a COPY
+	// must run on its own.
+	sendNow := func(final bool) error {
+		stmts := buf.stmts
+		buf.stmts = nil
+		for {
+			k := 0
+			for k < len(stmts) && stmts[k].copy == nil {
+				k++
+			}
+			last := k == len(stmts)
+			seg = stmts[:k]
+			if err := sendBatch(final && last); err != nil {
+				return err
+			}
+			if last {
+				return nil
+			}
+			c := stmts[k]
+			stats.RoundTrips++
+			stats.Statements++
+			n, err := r.copy(ctx, c.copy.table, c.copy.cols, c.copy.source())
+			if err == nil && n != int64(len(c.copy.ops)) {
+				err = fmt.Errorf("COPY wrote %d rows, expected %d", n, len(c.copy.ops))
+			}
+			if err != nil {
+				return em.stmtError(ctx, c, err)
+			}
+			stmts = stmts[k+1:]
+		}
+	}
+	// Large inserts of one type go through COPY, which returns nothing:
+	// their generated keys are taken from the key's sequence first, in the
+	// flush's first batch.
+	// Until that batch is sent, the ops count as waiting for values from
+	// the database (unsent below).
+	for _, s := range em.keyAllocations(p) {
+		buf.add(s)
 	}
 
 	// Inserts in waves: an entity waits for the new entities its foreign
@@ -887,7 +966,7 @@ func (em *EntityManager) execute(ctx context.Context, p *plan) (stats FlushStats
 		}
 		for _, o := range wave {
 			o.done = true
-			if len(o.omit) > 0 {
+			if len(o.omit) > 0 || o.keyAlloc {
 				unsent[o] = true
 			}
 			stats.Inserted++
@@ -1056,45 +1135,86 @@ func depNullable(d *dep) bool {
 // rediff recomputes the changed columns of a managed entity after foreign
 // keys were assigned from its relations.
 func (em *EntityManager) rediff(p *plan, o *op) {
-	en := o.en
-	if en.snap == nil {
+	if o.en.snap == nil {
 		return
 	}
-	v := o.value()
-	var changed []int
+	if changed := p.diff(o.en, o.value()); len(changed) > 0 {
+		p.markUpdate(o, changed)
+	}
+}
+
+// diff returns the positions of the columns of v (en's value or work copy)
+// that differ from en's snapshot. The slice is reused by the next call.
+func (p *plan) diff(en *entry, v reflect.Value) []int {
+	p.diffBuf = p.diffBuf[:0]
 	for i, f := range en.meta.Fields {
 		if f.PrimaryKey || f.ReadOnly {
 			continue
 		}
 		if en.snap.changed(f, i, v) {
-			changed = append(changed, i)
+			p.diffBuf = append(p.diffBuf, i)
 		}
 	}
-	if len(changed) == 0 {
-		return
-	}
+	return p.diffBuf
+}
+
+// markUpdate makes o an UPDATE of the changed columns (from diff), plus
+// the UpdatedAt columns and the version, which it sets in o's work value.
+func (p *plan) markUpdate(o *op, changed []int) {
+	en := o.en
 	o.update = true
 	w := o.writable()
-	has := map[int]bool{}
+	if cap(p.isChanged) < len(en.meta.Fields) {
+		p.isChanged = make([]bool, len(en.meta.Fields))
+	}
+	has := p.isChanged[:len(en.meta.Fields)]
+	clear(has)
 	for _, i := range changed {
 		has[i] = true
 	}
 	for i, f := range en.meta.Fields {
 		if f.AutoUpdateTime && !has[i] {
 			setTime(w.FieldByIndex(f.Index), p.now, f.unixTime)
-			changed = append(changed, i)
+			has[i] = true
 		}
 	}
 	if vf := en.meta.Version; vf != nil {
-		vi := fieldPos(en.meta, vf)
 		o.oldVer = en.snap.value(vf)
 		setVersion(w.FieldByIndex(vf.Index), o.oldVer, p.now)
-		if !has[vi] {
-			changed = append(changed, vi)
+		has[fieldPos(en.meta, vf)] = true
+	}
+	o.changed = p.intern(has)
+}
+
+// intern returns the positions set in has as a sorted slice shared by
+// every op with the same set (thousands of updates of the same columns
+// need one slice).
+func (p *plan) intern(has []bool) []int {
+	var mask uint64
+	small := len(has) <= 64
+	if small {
+		for i, h := range has {
+			if h {
+				mask |= 1 << uint(i)
+			}
+		}
+		if cols, ok := p.colSets[mask]; ok {
+			return cols
 		}
 	}
-	sort.Ints(changed)
-	o.changed = changed
+	var cols []int
+	for i, h := range has {
+		if h {
+			cols = append(cols, i)
+		}
+	}
+	if small {
+		if p.colSets == nil {
+			p.colSets = map[uint64][]int{}
+		}
+		p.colSets[mask] = cols
+	}
+	return cols
 }
 
 // typeOrder ranks entity types so that referenced types come first
@@ -1191,7 +1311,7 @@ func (em *EntityManager) stmtError(ctx context.Context, s *stmt, err error) erro
 		if s.isDel {
 			opName = "delete"
 		}
-		key, _ := keyTuple(o.en.val, o.en.meta.PrimaryKey)
+		key := keyValue(o.en)
 		if len(s.stale) > 1 {
 			// Which one? Ask after the rollback is not possible here (the
 			// transaction is aborted); name the first and how many.
@@ -1202,11 +1322,19 @@ func (em *EntityManager) stmtError(ctx context.Context, s *stmt, err error) erro
 	return fmt.Errorf("uow: Flush: %s: %w", s.desc, err)
 }
 
+// keyValue is the primary key of an entity as reported in errors: the
+// value of a single key column, a []any for a composite key.
+func keyValue(en *entry) any {
+	if len(en.meta.PrimaryKey) == 1 {
+		return en.val.FieldByIndex(en.meta.PrimaryKey[0].Index).Interface()
+	}
+	return tupleOf(en.val, en.meta.PrimaryKey)
+}
+
 func staleKeys(ops []*op) string {
 	var ks []string
 	for _, o := range ops {
-		k, _ := keyTuple(o.en.val, o.en.meta.PrimaryKey)
-		ks = append(ks, fmt.Sprint(k))
+		ks = append(ks, fmt.Sprint(keyValue(o.en)))
 	}
 	if len(ks) > 10 {
 		ks = append(ks[:10], "...")
@@ -1224,7 +1352,8 @@ func (em *EntityManager) apply(p *plan) {
 			continue // reference-only entity
 		}
 		if journal {
-			em.journal(en)
+			em.rememberFields(en.meta, en.ptr)
+			em.remember(en)
 		}
 		if o.work.IsValid() && !o.remove {
 			for _, f := range en.meta.Fields {
@@ -1242,23 +1371,27 @@ func (em *EntityManager) apply(p *plan) {
 		case o.insert:
 			en.state = stateManaged
 			en.key, _ = keyOf(en.meta, en.val)
-			if en.key != nil {
-				em.ids[idKey{en.meta, en.key}] = en
+			if en.key.valid() {
+				em.setID(en.meta, en.key, en)
 			}
-			en.snap = takeSnapshot(en.meta, en.val)
+			en.snap = takeSnapshotIn(&em.mem, en.meta, en.val)
+		case !journal && en.snap != nil:
+			// No Transactional may want the old snapshot back: refresh it
+			// in place.
+			en.snap.retake(en.meta, en.val)
 		default:
-			en.snap = takeSnapshot(en.meta, en.val)
+			en.snap = takeSnapshotIn(&em.mem, en.meta, en.val)
 		}
 	}
 	for en, rels := range p.collNew {
 		if journal {
-			em.journal(en)
+			em.remember(en)
 		}
 		if en.coll == nil {
-			en.coll = map[*Relation]map[any]bool{}
+			en.coll = map[*Relation]map[ekey]bool{}
 		}
 		for rel := range rels {
-			set := map[any]bool{}
+			set := map[ekey]bool{}
 			for _, rv := range relatedValues(en.val.FieldByIndex(rel.Index)) {
 				if k, ok := keyOf(rel.Target, rv.Elem()); ok {
 					set[k] = true
@@ -1267,30 +1400,6 @@ func (em *EntityManager) apply(p *plan) {
 			en.coll[rel] = set
 		}
 	}
-}
-
-// journal records how to undo apply's changes to en if an enclosing
-// Transactional rolls back.
-func (em *EntityManager) journal(en *entry) {
-	old := reflect.New(en.meta.Type).Elem()
-	old.Set(en.val)
-	state, snap, key, coll := en.state, en.snap, en.key, en.coll
-	wasMapped := em.byPtr[en.ptr.Interface()] == en
-	em.undo = append(em.undo, func() {
-		for _, f := range en.meta.Fields {
-			en.val.FieldByIndex(f.Index).Set(old.FieldByIndex(f.Index))
-		}
-		if en.key != nil && em.ids[idKey{en.meta, en.key}] == en {
-			delete(em.ids, idKey{en.meta, en.key})
-		}
-		en.state, en.snap, en.key, en.coll = state, snap, key, coll
-		if wasMapped {
-			em.byPtr[en.ptr.Interface()] = en
-			if key != nil {
-				em.ids[idKey{en.meta, key}] = en
-			}
-		}
-	})
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -124,6 +124,17 @@ UNION ALL SELECT 'v' || id || ':' || number || ':' || package_id FROM versions O
 }
 
 func TestFailureAtEachStatementRollsBackEverything(t *testing.T) {
+	t.Run("insert", func(t *testing.T) { failureAtEachStatement(t, false) })
+	// The same unit of work with its new versions inserted by COPY (keys
+	// allocated from the sequence first): a failure at the COPY or after
+	// it leaves nothing either.
+	t.Run("copy", func(t *testing.T) {
+		defer uow.SetCopyThreshold(2)()
+		failureAtEachStatement(t, true)
+	})
+}
+
+func failureAtEachStatement(t *testing.T, wantCopy bool) {
 	e := setup(t, pkgSchema+`
 CREATE SEQUENCE stmt_seq;
 CREATE TABLE fail_at (k int);
@@ -141,7 +152,7 @@ CREATE TRIGGER v_fail AFTER INSERT OR UPDATE OR DELETE ON versions FOR EACH STAT
 		&Package{}, &Version{})
 	seedPackages(t, e)
 	before := dbState(t, e)
-	succeeded := false
+	succeeded, sawCopy := false, false
 	for k := 1; k <= 20 && !succeeded; k++ {
 		if _, err := e.pool.Exec(e.ctx, "ALTER SEQUENCE stmt_seq RESTART"); err != nil {
 			t.Fatal(err)
@@ -173,7 +184,11 @@ CREATE TRIGGER v_fail AFTER INSERT OR UPDATE OR DELETE ON versions FOR EACH STAT
 		if err := em.Remove(old); err != nil {
 			t.Fatal(err)
 		}
+		e.counter.Reset()
 		err = em.Flush(e.ctx)
+		if c, _ := copyStatements(e.counter.SQL()); c > 0 {
+			sawCopy = true
+		}
 		if err == nil {
 			succeeded = true
 			if k < 4 {
@@ -218,6 +233,9 @@ CREATE TRIGGER v_fail AFTER INSERT OR UPDATE OR DELETE ON versions FOR EACH STAT
 	}
 	if !succeeded {
 		t.Fatal("flush never succeeded")
+	}
+	if sawCopy != wantCopy {
+		t.Errorf("COPY used: %v, want %v", sawCopy, wantCopy)
 	}
 }
 
@@ -382,11 +400,14 @@ func TestTransactionalNestedSavepoints(t *testing.T) {
 		if !errors.Is(err, innerErr) {
 			t.Errorf("inner Transactional returned %v", err)
 		}
-		// The inner flush is undone in memory too: the entity is new again.
-		if inner.ID != 0 || !em.IsManaged(inner) {
+		// The inner Transactional is undone in memory too: the entity
+		// persisted inside it is not managed and has no key.
+		if inner.ID != 0 || em.IsManaged(inner) {
 			t.Errorf("inner entity after rollback: id %d managed %v", inner.ID, em.IsManaged(inner))
 		}
-		em.Detach(inner)
+		if !em.IsManaged(outer) || outer.ID == 0 {
+			t.Errorf("outer entity after the inner rollback: id %d managed %v", outer.ID, em.IsManaged(outer))
+		}
 		outer.WeeklyDownloads = 5 // flushed by the outer Transactional at commit
 		return nil
 	})

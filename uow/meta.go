@@ -53,6 +53,7 @@ type Entity struct {
 	byName   map[string]*Field // Go field name and column name -> field
 	relByKey map[string]*Relation
 	hasDeep  bool
+	pkPos    []int // positions of PrimaryKey in Fields
 }
 
 // Field is one column of an entity.
@@ -77,7 +78,9 @@ type Field struct {
 	defaultValue reflect.Value // parsed literal default, invalid when the default is an SQL expression
 	unixTime     int           // for integer timestamps: 1 seconds, 2 milli, 3 nano
 	settings     map[string]string
-	deep         bool // snapshot needs a deep copy (see needsDeepSnapshot)
+	deep         bool    // snapshot needs a deep copy (see needsDeepSnapshot)
+	offset       uintptr // from the entity's address (embedded structs are by value)
+	dst          dstKind // scan destination kind (dstReflect: per row through reflect)
 }
 
 // Relation is a relation field of an entity.
@@ -319,6 +322,20 @@ func parseFields(t reflect.Type) (*Entity, []reflect.Type, error) {
 			}
 		} else if pk.HasDefault && !pk.defaultValue.IsValid() {
 			pk.Generated = true
+		}
+	}
+	for _, pk := range e.PrimaryKey {
+		e.pkPos = append(e.pkPos, fieldPos(e, pk))
+	}
+	for _, f := range e.Fields {
+		st := t
+		for _, i := range f.Index {
+			sf := st.Field(i)
+			f.offset += sf.Offset
+			st = sf.Type
+		}
+		if !f.JSON {
+			f.dst = plainKind(f.Type)
 		}
 	}
 	for _, f := range e.Fields {

@@ -48,33 +48,33 @@ func (em *EntityManager) populate(ctx context.Context, meta *Entity, ents []*ent
 
 // keyTuple is the normalised value of some columns of an entity, usable as
 // a map key; ok is false when one of them is NULL or zero.
-func keyTuple(v reflect.Value, fs []*Field) (any, bool) {
+func keyTuple(v reflect.Value, fs []*Field) (ekey, bool) {
 	if len(fs) == 1 {
 		fv := v.FieldByIndex(fs[0].Index)
 		if fv.IsZero() {
-			return nil, false
+			return ekey{}, false
 		}
-		k := normKey(fv)
 		if valid, ok := nullValid(fv); ok {
 			if !valid {
-				return nil, false
+				return ekey{}, false
 			}
-			k = normKey(fv.Field(0))
+			fv = fv.Field(0)
 		}
-		return k, k != nil
+		k := normKey(fv)
+		return k, k.valid()
 	}
 	var b strings.Builder
 	for i, f := range fs {
 		fv := v.FieldByIndex(f.Index)
 		if fv.IsZero() {
-			return nil, false
+			return ekey{}, false
 		}
 		if i > 0 {
 			b.WriteByte(0)
 		}
-		fmt.Fprintf(&b, "%v", normKey(fv))
+		fmt.Fprintf(&b, "%v", normKey(fv).value())
 	}
-	return b.String(), true
+	return ekey{s: b.String()}, true
 }
 
 // nullValid reports the Valid flag of sql.Null*-like structs.
@@ -130,8 +130,13 @@ func tupleOf(v reflect.Value, fs []*Field) []any {
 	return out
 }
 
-func (em *EntityManager) selectWhere(ctx context.Context, meta *Entity, f Filter) ([]*entry, error) {
+// selectWhere loads the entities of meta matching f, ordered by the
+// columns first (if any), then by primary key.
+func (em *EntityManager) selectWhere(ctx context.Context, meta *Entity, f Filter, first ...*Field) ([]*entry, error) {
 	q := &query{meta: meta, where: []Filter{f}}
+	for _, c := range first {
+		q.order = append(q.order, orderItem{field: c.Column})
+	}
 	for _, pk := range meta.PrimaryKey {
 		q.order = append(q.order, orderItem{field: pk.Column})
 	}
@@ -142,51 +147,35 @@ func (em *EntityManager) selectWhere(ctx context.Context, meta *Entity, f Filter
 	return em.load(ctx, meta, sqlText, args, 0)
 }
 
-func (em *EntityManager) loadHas(ctx context.Context, rel *Relation, owners []*entry) ([]*entry, error) {
-	seen := map[any]bool{}
-	var tuples [][]any
-	for _, o := range owners {
-		k, ok := keyTuple(o.val, rel.References)
-		if !ok || seen[k] {
-			continue
-		}
-		seen[k] = true
-		tuples = append(tuples, tupleOf(o.val, rel.References))
-	}
-	byOwner := map[any][]*entry{}
-	var children []*entry
-	if len(tuples) > 0 {
-		var err error
-		children, err = em.selectWhere(ctx, rel.Target, inFilter(rel.ForeignKey, tuples))
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range children {
-			k, ok := keyTuple(c.val, rel.ForeignKey)
-			if ok {
-				byOwner[k] = append(byOwner[k], c)
-			}
-		}
-	}
-	for _, o := range owners {
-		k, _ := keyTuple(o.val, rel.References)
-		setRelation(rel, o.val.FieldByIndex(rel.Index), byOwner[k])
-	}
-	return children, nil
+// keySet collects the distinct keys (columns keyFs) of the owners of a
+// relation, as the values of an IN filter on the related columns: a
+// []int64 for integer keys (sent as one bigint[], no boxing), values or
+// tuples otherwise.
+type keySet struct {
+	keyFs  []*Field
+	seen   ekeySet
+	ints   []int64
+	anys   []any
+	tuples [][]any
+	n      int
 }
 
-func (em *EntityManager) loadBelongs(ctx context.Context, rel *Relation, owners []*entry) ([]*entry, error) {
-	seen := map[any]bool{}
-	var tuples [][]any
-	for _, o := range owners {
-		k, ok := keyTuple(o.val, rel.ForeignKey)
-		if !ok || seen[k] {
-			continue
-		}
-		seen[k] = true
-		t := make([]any, len(rel.ForeignKey))
-		for i, f := range rel.ForeignKey {
-			fv := o.val.FieldByIndex(f.Index)
+func newKeySet(keyFs []*Field, capacity int) *keySet {
+	return &keySet{keyFs: keyFs, seen: ekeySet{ints: make(map[int64]bool, capacity)}}
+}
+
+// add adds the key of v, unless it is NULL/zero or already there.
+func (s *keySet) add(v reflect.Value) {
+	k, ok := keyTuple(v, s.keyFs)
+	if !ok || !s.seen.add(k) {
+		return
+	}
+	s.n++
+	switch {
+	case len(s.keyFs) > 1:
+		t := make([]any, len(s.keyFs))
+		for i, f := range s.keyFs {
+			fv := v.FieldByIndex(f.Index)
 			for fv.Kind() == reflect.Pointer {
 				fv = fv.Elem()
 			}
@@ -195,16 +184,84 @@ func (em *EntityManager) loadBelongs(ctx context.Context, rel *Relation, owners 
 			}
 			t[i] = fv.Interface()
 		}
-		tuples = append(tuples, t)
+		s.tuples = append(s.tuples, t)
+	case k.isInt() && s.anys == nil:
+		s.ints = append(s.ints, k.n)
+	default:
+		if s.anys == nil { // a key that is not an integer: all become values
+			for _, n := range s.ints {
+				s.anys = append(s.anys, n)
+			}
+			s.ints = nil
+		}
+		s.anys = append(s.anys, k.value())
 	}
-	var targets []*entry
-	byKey := map[any]*entry{}
-	if len(tuples) > 0 {
+}
+
+// filter matches rows whose columns fs take one of the keys.
+func (s *keySet) filter(fs []*Field) Filter {
+	switch {
+	case len(fs) > 1:
+		return inFilter(fs, s.tuples)
+	case s.anys != nil:
+		return In(fs[0].Column, s.anys)
+	}
+	return In(fs[0].Column, s.ints)
+}
+
+func (em *EntityManager) loadHas(ctx context.Context, rel *Relation, owners []*entry) ([]*entry, error) {
+	keys := newKeySet(rel.References, len(owners))
+	for _, o := range owners {
+		keys.add(o.val)
+	}
+	var children []*entry
+	byOwner := entryLists{ints: make(map[int64][]*entry, keys.n)}
+	if keys.n > 0 {
 		var err error
-		targets, err = em.selectWhere(ctx, rel.Target, inFilter(rel.References, tuples))
+		// Ordered by owner, then key: each owner's children are a run of
+		// the result, shared as a sub-slice rather than copied.
+		children, err = em.selectWhere(ctx, rel.Target, keys.filter(rel.ForeignKey), rel.ForeignKey...)
 		if err != nil {
 			return nil, err
 		}
+		start := 0
+		var cur ekey
+		curOK := false
+		for i := 0; i <= len(children); i++ {
+			var k ekey
+			ok := false
+			if i < len(children) {
+				k, ok = keyTuple(children[i].val, rel.ForeignKey)
+			}
+			if i == len(children) || ok != curOK || k != cur {
+				if curOK && i > start {
+					byOwner.addRun(cur, children[start:i:i])
+				}
+				start, cur, curOK = i, k, ok
+			}
+		}
+	}
+	for _, o := range owners {
+		k, _ := keyTuple(o.val, rel.References)
+		setRelation(rel, o.val.FieldByIndex(rel.Index), byOwner.get(k))
+	}
+	return children, nil
+}
+
+func (em *EntityManager) loadBelongs(ctx context.Context, rel *Relation, owners []*entry) ([]*entry, error) {
+	keys := newKeySet(rel.ForeignKey, len(owners))
+	for _, o := range owners {
+		keys.add(o.val)
+	}
+	var targets []*entry
+	var byKey map[ekey]*entry
+	if keys.n > 0 {
+		var err error
+		targets, err = em.selectWhere(ctx, rel.Target, keys.filter(rel.References))
+		if err != nil {
+			return nil, err
+		}
+		byKey = make(map[ekey]*entry, len(targets))
 		for _, t := range targets {
 			if k, ok := keyTuple(t.val, rel.References); ok {
 				byKey[k] = t
@@ -223,7 +280,7 @@ func (em *EntityManager) loadBelongs(ctx context.Context, rel *Relation, owners 
 }
 
 func (em *EntityManager) loadM2M(ctx context.Context, rel *Relation, owners []*entry) ([]*entry, error) {
-	seen := map[any]bool{}
+	seen := map[ekey]bool{}
 	var tuples [][]any
 	for _, o := range owners {
 		k, ok := keyTuple(o.val, rel.OwnerKey)
@@ -280,9 +337,9 @@ func (em *EntityManager) loadM2M(ctx context.Context, rel *Relation, owners []*e
 	if err != nil {
 		return nil, err
 	}
-	byOwner := map[any][]*entry{}
+	byOwner := map[ekey][]*entry{}
 	for i, t := range ents {
-		var k any
+		var k ekey
 		if len(extras[i]) == 1 {
 			k = normKey(reflect.ValueOf(extras[i][0]))
 		} else {
@@ -291,9 +348,9 @@ func (em *EntityManager) loadM2M(ctx context.Context, rel *Relation, owners []*e
 				if j > 0 {
 					sb.WriteByte(0)
 				}
-				fmt.Fprintf(&sb, "%v", normKey(reflect.ValueOf(x)))
+				fmt.Fprintf(&sb, "%v", normKey(reflect.ValueOf(x)).value())
 			}
-			k = sb.String()
+			k = ekey{s: sb.String()}
 		}
 		byOwner[k] = append(byOwner[k], t)
 	}
@@ -309,10 +366,11 @@ func (em *EntityManager) loadM2M(ctx context.Context, rel *Relation, owners []*e
 		k, _ := keyTuple(o.val, rel.OwnerKey)
 		list := byOwner[k]
 		setRelation(rel, o.val.FieldByIndex(rel.Index), list)
+		em.remember(o)
 		if o.coll == nil {
-			o.coll = map[*Relation]map[any]bool{}
+			o.coll = map[*Relation]map[ekey]bool{}
 		}
-		set := map[any]bool{}
+		set := map[ekey]bool{}
 		for _, t := range list {
 			set[t.key] = true
 		}
@@ -351,4 +409,79 @@ func setRelation(rel *Relation, fv reflect.Value, list []*entry) {
 			fv.Set(list[0].val)
 		}
 	}
+}
+
+// ekeySet is a set of keys; integer keys, the common case, are held in a
+// map with a cheap key to hash.
+type ekeySet struct {
+	ints  map[int64]bool
+	other map[ekey]bool
+}
+
+// add adds k and reports whether it was not there yet.
+func (s *ekeySet) add(k ekey) bool {
+	if k.isInt() {
+		if s.ints == nil {
+			s.ints = map[int64]bool{}
+		}
+		if s.ints[k.n] {
+			return false
+		}
+		s.ints[k.n] = true
+		return true
+	}
+	if s.other == nil {
+		s.other = map[ekey]bool{}
+	}
+	if s.other[k] {
+		return false
+	}
+	s.other[k] = true
+	return true
+}
+
+// entryLists maps keys to entries, as ekeySet does.
+type entryLists struct {
+	ints  map[int64][]*entry
+	other map[ekey][]*entry
+}
+
+func (m *entryLists) add(k ekey, en *entry) {
+	if k.isInt() {
+		if m.ints == nil {
+			m.ints = map[int64][]*entry{}
+		}
+		m.ints[k.n] = append(m.ints[k.n], en)
+		return
+	}
+	if m.other == nil {
+		m.other = map[ekey][]*entry{}
+	}
+	m.other[k] = append(m.other[k], en)
+}
+
+// addRun adds the entries of run (a full slice expression: appending to
+// it copies) under k.
+func (m *entryLists) addRun(k ekey, run []*entry) {
+	if prev := m.get(k); prev != nil {
+		run = append(prev, run...) // not contiguous after all: join
+	}
+	if k.isInt() {
+		if m.ints == nil {
+			m.ints = map[int64][]*entry{}
+		}
+		m.ints[k.n] = run
+		return
+	}
+	if m.other == nil {
+		m.other = map[ekey][]*entry{}
+	}
+	m.other[k] = run
+}
+
+func (m *entryLists) get(k ekey) []*entry {
+	if k.isInt() {
+		return m.ints[k.n]
+	}
+	return m.other[k]
 }

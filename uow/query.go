@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -472,7 +473,7 @@ func Get[T any](ctx context.Context, em *EntityManager, id any, opts ...QueryOpt
 	if !ok {
 		return nil, fmt.Errorf("%w: %s with a zero key", ErrNotFound, meta.Name)
 	}
-	if en := em.ids[idKey{meta, k}]; en != nil && en.state != stateRemoved && len(q.populate) == 0 {
+	if en := em.lookupID(meta, k); en != nil && en.state != stateRemoved && len(q.populate) == 0 {
 		return en.ptr.Interface().(*T), nil
 	}
 	q.where = append(q.where, keyFilter(meta, probe))
@@ -567,12 +568,12 @@ func (em *EntityManager) loadExtra(ctx context.Context, meta *Entity, sqlText st
 		return nil, nil, err
 	}
 	defer rows.Close()
-	var ents []*entry
+	var fresh []reflect.Value
 	var extras [][]any
 	targets := make([]any, extra+len(meta.Fields)) // reused for every row
 	for rows.Next() {
-		fresh := reflect.New(meta.Type)
-		fillScanTargets(targets[extra:], meta, fresh.Elem())
+		v := em.mem.new(meta, len(fresh))
+		fillScanTargets(targets[extra:], meta, v.Elem())
 		var ex []any
 		if extra > 0 {
 			ex = make([]any, extra)
@@ -586,10 +587,16 @@ func (em *EntityManager) loadExtra(ctx context.Context, meta *Entity, sqlText st
 		if extra > 0 {
 			extras = append(extras, ex)
 		}
-		ents = append(ents, em.merge(meta, fresh))
+		fresh = append(fresh, v)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
+	}
+	// Merge once every row is read: nothing is managed from a failed query.
+	em.reserve(meta, len(fresh))
+	ents := make([]*entry, len(fresh))
+	for i, v := range fresh {
+		ents[i] = em.merge(meta, v)
 	}
 	return ents, extras, nil
 }
@@ -599,11 +606,11 @@ func (em *EntityManager) loadExtra(ctx context.Context, meta *Entity, sqlText st
 func (em *EntityManager) merge(meta *Entity, fresh reflect.Value) *entry {
 	k, ok := keyOf(meta, fresh.Elem())
 	if ok {
-		if en := em.ids[idKey{meta, k}]; en != nil {
+		if en := em.lookupID(meta, k); en != nil {
 			return en
 		}
 	}
-	return em.add(meta, fresh, stateManaged)
+	return em.addKeyed(meta, fresh, stateManaged, k)
 }
 
 // scanTargets returns the scan destinations for meta's columns in v.
@@ -614,6 +621,25 @@ func scanTargets(meta *Entity, v reflect.Value) []any {
 }
 
 func fillScanTargets(out []any, meta *Entity, v reflect.Value) {
+	if v.CanAddr() {
+		// Plain fields straight from their offset (embedded structs are
+		// embedded by value, so every field is at a fixed offset from the
+		// entity's address, and unsafe.Add stays inside the entity).
+		base := v.Addr().UnsafePointer()
+		for i, f := range meta.Fields {
+			if f.dst != dstReflect {
+				out[i] = dstAt(f.dst, unsafe.Add(base, f.offset))
+				continue
+			}
+			fv := v.FieldByIndex(f.Index)
+			if f.JSON {
+				out[i] = &jsonScanner{dst: fv}
+			} else {
+				out[i] = fv.Addr().Interface()
+			}
+		}
+		return
+	}
 	for i, f := range meta.Fields {
 		fv := v.FieldByIndex(f.Index)
 		if f.JSON {

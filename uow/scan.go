@@ -78,16 +78,23 @@ func (d timeDst) ScanDate(v pgtype.Date) error {
 }
 
 // plainDst returns a NULL-tolerant scan destination for a field of a plain
-// kind, or nil when the field is scanned directly.
+// kind, or nil when the field is scanned directly. fv must be addressable.
+//
+// The field's address is converted to a pointer to its underlying kind
+// (*Status to *int for `type Status int`): the types have the same memory
+// layout, the pointer comes from reflect.Value.UnsafePointer (so no uintptr
+// is ever held), and it stays a typed pointer into the entity, which keeps
+// the entity alive. reflect could do the same only through Convert and
+// Interface per field and row.
 func plainDst(fv reflect.Value) any {
 	t := fv.Type()
 	if t == timeType {
-		return timeDst{(*time.Time)(unsafe.Pointer(fv.UnsafeAddr()))}
+		return timeDst{(*time.Time)(fv.Addr().UnsafePointer())}
 	}
 	if t.PkgPath() != "" && (reflect.PointerTo(t).Implements(scannerType) || t.Implements(scannerType)) {
 		return nil // a named type with its own Scan
 	}
-	p := unsafe.Pointer(fv.UnsafeAddr())
+	p := fv.Addr().UnsafePointer()
 	switch t.Kind() {
 	case reflect.Int:
 		return intDst{(*int)(p)}
@@ -117,6 +124,110 @@ func plainDst(fv reflect.Value) any {
 		return boolDst{(*bool)(p)}
 	case reflect.String:
 		return strDst{(*string)(p)}
+	}
+	return nil
+}
+
+// dstKind says which scan destination plainDst would build for a field,
+// computed once per field (see Entity.scanKinds) so that loading a row
+// needs no reflection for plain fields.
+type dstKind uint8
+
+const (
+	dstReflect dstKind = iota // JSON, pointers, Scanners...: built per row through reflect
+	dstInt
+	dstInt64
+	dstInt32
+	dstInt16
+	dstInt8
+	dstUint
+	dstUint64
+	dstUint32
+	dstUint16
+	dstUint8
+	dstF64
+	dstF32
+	dstBool
+	dstStr
+	dstTime
+)
+
+// plainKind is plainDst's decision for a field type, without a value.
+func plainKind(t reflect.Type) dstKind {
+	if t == timeType {
+		return dstTime
+	}
+	if t.PkgPath() != "" && (reflect.PointerTo(t).Implements(scannerType) || t.Implements(scannerType)) {
+		return dstReflect
+	}
+	switch t.Kind() {
+	case reflect.Int:
+		return dstInt
+	case reflect.Int64:
+		return dstInt64
+	case reflect.Int32:
+		return dstInt32
+	case reflect.Int16:
+		return dstInt16
+	case reflect.Int8:
+		return dstInt8
+	case reflect.Uint:
+		return dstUint
+	case reflect.Uint64:
+		return dstUint64
+	case reflect.Uint32:
+		return dstUint32
+	case reflect.Uint16:
+		return dstUint16
+	case reflect.Uint8:
+		return dstUint8
+	case reflect.Float64:
+		return dstF64
+	case reflect.Float32:
+		return dstF32
+	case reflect.Bool:
+		return dstBool
+	case reflect.String:
+		return dstStr
+	}
+	return dstReflect
+}
+
+// dstAt builds the scan destination of kind k for the field at p (its
+// address: the entity's address plus the field's offset, see
+// Field.offset).
+func dstAt(k dstKind, p unsafe.Pointer) any {
+	switch k {
+	case dstInt:
+		return intDst{(*int)(p)}
+	case dstInt64:
+		return int64Dst{(*int64)(p)}
+	case dstInt32:
+		return int32Dst{(*int32)(p)}
+	case dstInt16:
+		return int16Dst{(*int16)(p)}
+	case dstInt8:
+		return int8Dst{(*int8)(p)}
+	case dstUint:
+		return uintDst{(*uint)(p)}
+	case dstUint64:
+		return uint64Dst{(*uint64)(p)}
+	case dstUint32:
+		return uint32Dst{(*uint32)(p)}
+	case dstUint16:
+		return uint16Dst{(*uint16)(p)}
+	case dstUint8:
+		return uint8Dst{(*uint8)(p)}
+	case dstF64:
+		return f64Dst{(*float64)(p)}
+	case dstF32:
+		return f32Dst{(*float32)(p)}
+	case dstBool:
+		return boolDst{(*bool)(p)}
+	case dstStr:
+		return strDst{(*string)(p)}
+	case dstTime:
+		return timeDst{(*time.Time)(p)}
 	}
 	return nil
 }

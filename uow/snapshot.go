@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"time"
-	"unsafe"
 )
 
 // snapshot is an entity's column values at load or last flush: a copy of
@@ -21,10 +20,26 @@ type snapshot struct {
 
 // takeSnapshot records the state of every column of v.
 func takeSnapshot(meta *Entity, v reflect.Value) *snapshot {
-	s := &snapshot{v: reflect.New(meta.Type).Elem()}
+	return takeSnapshotIn(nil, meta, v)
+}
+
+// takeSnapshotIn is takeSnapshot allocating from a (nil: one allocation
+// per object).
+func takeSnapshotIn(a *allocator, meta *Entity, v reflect.Value) *snapshot {
+	var s *snapshot
+	if a != nil {
+		s = a.snapshot()
+		s.v = a.new(meta, 0).Elem()
+	} else {
+		s = &snapshot{v: reflect.New(meta.Type).Elem()}
+	}
 	s.v.Set(v)
 	if meta.hasDeep {
-		s.deep = make([]any, len(meta.Fields))
+		if a != nil {
+			s.deep = a.anySlice(len(meta.Fields))
+		} else {
+			s.deep = make([]any, len(meta.Fields))
+		}
 		for i, f := range meta.Fields {
 			if f.deep {
 				s.deep[i] = snapValue(f, v.FieldByIndex(f.Index))
@@ -32,6 +47,18 @@ func takeSnapshot(meta *Entity, v reflect.Value) *snapshot {
 		}
 	}
 	return s
+}
+
+// retake records v again in s (same entity type).
+func (s *snapshot) retake(meta *Entity, v reflect.Value) {
+	s.v.Set(v)
+	if meta.hasDeep {
+		for i, f := range meta.Fields {
+			if f.deep {
+				s.deep[i] = snapValue(f, v.FieldByIndex(f.Index))
+			}
+		}
+	}
 }
 
 // value returns the snapshot value of a column.
@@ -58,13 +85,17 @@ func (s *snapshot) changed(f *Field, i int, cur reflect.Value) bool {
 		return a.String() != b.String()
 	}
 	if a.Type() == timeType {
-		ta := (*time.Time)(unsafe.Pointer(a.UnsafeAddr()))
-		tb := (*time.Time)(unsafe.Pointer(b.UnsafeAddr()))
-		return !ta.Equal(*tb)
+		if a.CanAddr() && b.CanAddr() { // through pointers: no boxing of 24 bytes
+			return !a.Addr().Interface().(*time.Time).Equal(*b.Addr().Interface().(*time.Time))
+		}
+		return !a.Interface().(time.Time).Equal(b.Interface().(time.Time))
 	}
-	if a.Type().Comparable() {
-		return !a.Equal(b)
+	if a.Type().Comparable() && a.Equal(b) {
+		return false
 	}
+	// Different representations may hold the same value: sql.NullTime or
+	// gorm.DeletedAt of one instant in two locations. Compare what is
+	// written to the database.
 	return !equalSnap(snapValue(f, a), snapValue(f, b))
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -30,24 +31,38 @@ type rowSource struct {
 type column struct {
 	typed reflect.Value
 	anys  []any
+	arr   *srcArray
 }
 
 func (c column) at(r int) any {
-	if c.typed.IsValid() {
+	switch {
+	case c.arr != nil:
+		return c.arr.Index(r)
+	case c.typed.IsValid():
 		return c.typed.Index(r).Interface()
 	}
 	return c.anys[r]
 }
 
 func (c column) array() any {
-	if c.typed.IsValid() {
+	switch {
+	case c.arr != nil:
+		return c.arr
+	case c.typed.IsValid():
 		return c.typed.Interface()
 	}
 	return c.anys
 }
 
-// fieldColumn collects field f of every entity value.
-func fieldColumn(f *Field, vals []reflect.Value) (column, error) {
+// fieldColumn collects field f of every entity value, for a column of
+// table: an array of allocation-free value sources over the values' fields
+// when the column type allows it (see valueSource), else a typed copy.
+func (em *EntityManager) fieldColumn(table string, f *Field, vals []reflect.Value) (column, error) {
+	if typ, _ := em.castOf(table, f.Column); typ != "" {
+		if src := valueSource(f, typ); src != nil {
+			return column{arr: &srcArray{f: f, vals: vals, src: src}}, nil
+		}
+	}
 	if f.JSON {
 		out := make([]any, len(vals))
 		for i, v := range vals {
@@ -179,10 +194,26 @@ func (em *EntityManager) insertStmts(wave []*op) ([]*stmt, error) {
 		omit map[int]bool
 		ops  []*op
 	}
-	var groups []*group
-	idx := map[string]*group{}
+	// Entities whose keys are allocated for a COPY but that come in a
+	// small wave of their type (the rest of their type waits for other new
+	// rows) get a plain INSERT ... RETURNING instead: a COPY costs a round
+	// trip of its own. Their allocated key is overwritten by RETURNING.
+	allocated := map[*Entity]int{}
 	for _, o := range wave {
-		k := o.en.meta.Name + "|" + fmt.Sprint(o.omit)
+		if o.keyAlloc {
+			allocated[o.en.meta]++
+		}
+	}
+	for _, o := range wave {
+		if o.keyAlloc && allocated[o.en.meta] < copyThreshold {
+			o.keyAlloc = false
+			o.omit = []int{fieldPos(o.en.meta, o.en.meta.PrimaryKey[0])}
+		}
+	}
+	var groups []*group
+	idx := map[groupKey]*group{}
+	for _, o := range wave {
+		k := groupKey{o.en.meta, colSet(o.omit), o.keyAlloc}
 		g := idx[k]
 		if g == nil {
 			g = &group{meta: o.en.meta, omit: map[int]bool{}}
@@ -194,7 +225,7 @@ func (em *EntityManager) insertStmts(wave []*op) ([]*stmt, error) {
 		}
 		g.ops = append(g.ops, o)
 	}
-	var out []*stmt
+	var out, copies []*stmt
 	for _, g := range groups {
 		var cols, ret []*Field
 		for i, f := range g.meta.Fields {
@@ -226,6 +257,26 @@ func (em *EntityManager) insertStmts(wave []*op) ([]*stmt, error) {
 			}
 		}
 		desc := fmt.Sprintf("insert %d %s row(s) into %s", len(g.ops), g.meta.Name, g.meta.Table)
+		if len(ret) == 0 && len(cols) > 0 && (len(g.ops) >= copyThreshold || g.ops[0].keyAlloc) {
+			if ti := em.orm.table(g.meta.Table); ti != nil && ti.copyable {
+				names := make([]string, len(cols))
+				for i, f := range cols {
+					names[i] = f.Column
+				}
+				// COPYs go last in the wave (its groups are independent),
+				// so that its other inserts share the batch before them.
+				srcs := make([]func(reflect.Value) any, len(cols))
+				for i, f := range cols {
+					if ci := ti.cols[f.Column]; ci != nil {
+						srcs[i] = valueSource(f, ci.typ)
+					}
+				}
+				copies = append(copies, &stmt{desc: "COPY: " + desc, copy: &copyRows{
+					table: pgx.Identifier(strings.Split(g.meta.Table, ".")), cols: names, fields: cols, srcs: srcs, ops: g.ops,
+				}})
+				continue
+			}
+		}
 		if len(cols) == 0 {
 			for _, o := range g.ops {
 				out = append(out, &stmt{sql: "INSERT INTO " + table + " DEFAULT VALUES" + returning, desc: desc, onRows: mkOnRows([]*op{o})})
@@ -258,7 +309,7 @@ func (em *EntityManager) insertStmts(wave []*op) ([]*stmt, error) {
 		data := make([]column, len(cols))
 		for i, f := range cols {
 			names[i] = f.Column
-			c, err := fieldColumn(f, vals)
+			c, err := em.fieldColumn(g.meta.Table, f, vals)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", g.meta.Name, err)
 			}
@@ -286,7 +337,7 @@ func (em *EntityManager) insertStmts(wave []*op) ([]*stmt, error) {
 			})
 		}
 	}
-	return out, nil
+	return append(out, copies...), nil
 }
 
 func scanFields(fs []*Field, v reflect.Value) []any {
@@ -388,7 +439,7 @@ func (em *EntityManager) setStmts(meta *Entity, ops []*op, set []*Field, check b
 	}
 	var data []column
 	for _, f := range append(append([]*Field(nil), pk...), set...) {
-		c, err := fieldColumn(f, vals)
+		c, err := em.fieldColumn(meta.Table, f, vals)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", meta.Name, err)
 		}
@@ -451,12 +502,19 @@ func (em *EntityManager) updateStmts(p *plan, order map[*Entity]int) ([]*stmt, i
 		ops     []*op
 	}
 	var groups []*group
-	idx := map[string]*group{}
+	idx := map[groupKey]*group{}
+	setNames := map[*int]string{}
 	for _, o := range p.ops {
 		if !o.update || o.remove || o.insert {
 			continue
 		}
-		k := o.en.meta.Name + "|" + fmt.Sprint(o.changed)
+		// changed sets are interned (plan.intern): render each one once
+		cs, ok := setNames[&o.changed[0]]
+		if !ok {
+			cs = colSet(o.changed)
+			setNames[&o.changed[0]] = cs
+		}
+		k := groupKey{o.en.meta, cs, false}
 		g := idx[k]
 		if g == nil {
 			g = &group{meta: o.en.meta, changed: o.changed}
@@ -582,7 +640,7 @@ func (em *EntityManager) deleteStmts(p *plan, order map[*Entity]int) ([]*stmt, i
 		}
 		var data []column
 		for _, f := range meta.PrimaryKey {
-			c, err := fieldColumn(f, vals)
+			c, err := em.fieldColumn(meta.Table, f, vals)
 			if err != nil {
 				return nil, 0, fmt.Errorf("%s: %w", meta.Name, err)
 			}
@@ -660,7 +718,7 @@ func (em *EntityManager) m2mStmts(p *plan) ([]*stmt, error) {
 			if len(c.rel.TargetKey) != 1 {
 				continue
 			}
-			row = append(row, c.target.key)
+			row = append(row, c.target.key.value())
 		} else {
 			tv := c.target.val
 			if po := p.byEntry[c.target]; po != nil {
@@ -706,3 +764,149 @@ func (em *EntityManager) m2mStmts(p *plan) ([]*stmt, error) {
 	}
 	return out, nil
 }
+
+// copyThreshold is the number of new rows of one type from which Flush
+// inserts them with COPY (keys pre-allocated from the key's sequence)
+// rather than with INSERT ... SELECT FROM unnest(...) RETURNING. COPY costs
+// two more round trips (allocating the keys, then the COPY itself) but
+// less work per row on both sides; see docs/uow.md for the measurements.
+var copyThreshold = 1000
+
+// copyRows is a COPY of new rows of one entity type.
+type copyRows struct {
+	table  pgx.Identifier
+	cols   []string
+	fields []*Field
+	srcs   []func(reflect.Value) any // per field: a valueSource, or nil (fieldArg)
+	ops    []*op
+}
+
+func (c *copyRows) source() pgx.CopyFromSource {
+	return &copySource{c: c, row: make([]any, len(c.fields))}
+}
+
+// copySource feeds COPY from the ops' work values. pgx encodes each row
+// before asking for the next one, so the row slice is reused.
+type copySource struct {
+	c   *copyRows
+	i   int
+	row []any
+}
+
+func (s *copySource) Next() bool {
+	s.i++
+	return s.i <= len(s.c.ops)
+}
+
+func (s *copySource) Values() ([]any, error) {
+	v := s.c.ops[s.i-1].value()
+	for j, f := range s.c.fields {
+		fv := v.FieldByIndex(f.Index)
+		if src := s.c.srcs[j]; src != nil {
+			s.row[j] = src(fv)
+			continue
+		}
+		a, err := fieldArg(f, fv)
+		if err != nil {
+			return nil, err
+		}
+		s.row[j] = a
+	}
+	return s.row, nil
+}
+
+func (s *copySource) Err() error { return nil }
+
+// keyAllocations returns the statements that take generated keys from
+// their sequence for the groups of new entities that will be inserted
+// with COPY: copyThreshold or more new entities of one type whose only
+// column left to the database is a single integer key backed by a
+// sequence, in a table COPY can write. The ops are marked keyAlloc (their
+// key is no longer left to the database, and they are inserted with COPY);
+// each statement assigns the keys to the ops' work values when its result
+// comes back.
+func (em *EntityManager) keyAllocations(p *plan) []*stmt {
+	groups := map[*Entity][]*op{}
+	var metas []*Entity
+	for _, o := range p.ops {
+		meta := o.en.meta
+		if !o.insert || len(o.omit) != 1 || len(meta.PrimaryKey) != 1 || meta.Fields[o.omit[0]] != meta.PrimaryKey[0] {
+			continue
+		}
+		if groups[meta] == nil {
+			metas = append(metas, meta)
+		}
+		groups[meta] = append(groups[meta], o)
+	}
+	var out []*stmt
+	for _, meta := range metas {
+		ops := groups[meta]
+		pk := meta.PrimaryKey[0]
+		ti := em.orm.table(meta.Table)
+		if len(ops) < copyThreshold || !isIntKind(pk.Type.Kind()) || ti == nil || !ti.copyable {
+			continue
+		}
+		ci := ti.cols[pk.Column]
+		if ci == nil || ci.sequence == "" {
+			continue
+		}
+		for _, o := range ops {
+			o.keyAlloc = true
+			o.omit = nil
+		}
+		out = append(out, &stmt{
+			sql:  "SELECT array(SELECT nextval($1::regclass) FROM generate_series(1, $2))",
+			args: []any{ci.sequence, len(ops)},
+			desc: fmt.Sprintf("allocate %d %s keys from %s", len(ops), meta.Name, ci.sequence),
+			onRows: func(rows pgx.Rows) error {
+				var ids []int64
+				if err := rows.Scan(&ids); err != nil {
+					return err
+				}
+				if len(ids) != len(ops) {
+					return fmt.Errorf("got %d keys, expected %d", len(ids), len(ops))
+				}
+				idv := reflect.ValueOf(ids)
+				for i, o := range ops {
+					if err := assignValue(o.writable().FieldByIndex(pk.Index), idv.Index(i)); err != nil {
+						return fmt.Errorf("%s.%s: %w", meta.Name, pk.Name, err)
+					}
+				}
+				return nil
+			},
+		})
+	}
+	return out
+}
+
+// groupKey groups the ops of one statement: an entity type, a set of
+// columns (omitted, changed), a flag.
+type groupKey struct {
+	meta *Entity
+	cols string
+	flag bool
+}
+
+// colSet renders a list of field positions as a map key; it allocates
+// nothing for an empty list or a single position below 64.
+func colSet(cols []int) string {
+	switch {
+	case len(cols) == 0:
+		return ""
+	case len(cols) == 1 && cols[0] < len(smallSets):
+		return smallSets[cols[0]]
+	}
+	b := make([]byte, 0, 4*len(cols))
+	for _, c := range cols {
+		b = strconv.AppendInt(b, int64(c), 10)
+		b = append(b, ',')
+	}
+	return string(b)
+}
+
+var smallSets = func() (out [64]string) {
+	for i := range out {
+		out[i] = strconv.Itoa(i) + ","
+	}
+	return out
+}()

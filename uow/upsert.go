@@ -109,19 +109,22 @@ func (em *EntityManager) Upsert(ctx context.Context, entity any, conflict ...str
 	if err := em.executor().QueryRow(ctx, sqlText, args...).Scan(scanTargets(meta, fresh.Elem())...); err != nil {
 		return fmt.Errorf("uow: Upsert %s: %w", meta.Name, err)
 	}
+	em.rememberFields(meta, rv)
 	for _, f := range meta.Fields {
 		rv.Elem().FieldByIndex(f.Index).Set(fresh.Elem().FieldByIndex(f.Index))
 	}
 	k, _ := keyOf(meta, rv.Elem())
-	if other := em.ids[idKey{meta, k}]; other != nil && other.ptr.Interface() != rv.Interface() {
+	if other := em.lookupID(meta, k); other != nil && other.ptr.UnsafePointer() != rv.UnsafePointer() {
 		// Another object is the managed one for this row: bring it up to date.
+		em.rememberFields(meta, other.ptr)
+		em.remember(other)
 		for _, f := range meta.Fields {
 			other.val.FieldByIndex(f.Index).Set(fresh.Elem().FieldByIndex(f.Index))
 		}
 		other.snap = takeSnapshot(meta, other.val)
 		return nil
 	}
-	if en := em.byPtr[rv.Interface()]; en != nil {
+	if en := em.byPtr(meta, rv); en != nil {
 		em.forget(en)
 	}
 	em.add(meta, rv, stateManaged)

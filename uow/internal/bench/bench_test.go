@@ -194,6 +194,35 @@ func BenchmarkInsert(b *testing.B) {
 					}
 				})
 			})
+			b.Run("pgx-copy", func(b *testing.B) {
+				// Keys pre-allocated from the sequence, then COPY, in one
+				// transaction: what uow does for large single-type inserts.
+				run(b, f, func() []*Package { return newPackages(n) }, func(ps []*Package) {
+					now := time.Now()
+					tx, err := f.pool.Begin(f.ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer func() { _ = tx.Rollback(f.ctx) }()
+					var ids []int64
+					if err := tx.QueryRow(f.ctx, "SELECT array(SELECT nextval('packages_id_seq') FROM generate_series(1, $1))", len(ps)).Scan(&ids); err != nil {
+						b.Fatal(err)
+					}
+					rows := make([][]any, len(ps))
+					for i, p := range ps {
+						rows[i] = []any{ids[i], p.Name, p.Description, int64(p.WeeklyDownloads), now, now}
+					}
+					if _, err := tx.CopyFrom(f.ctx, pgx.Identifier{"packages"}, []string{"id", "name", "description", "weekly_downloads", "created_at", "updated_at"}, pgx.CopyFromRows(rows)); err != nil {
+						b.Fatal(err)
+					}
+					if err := tx.Commit(f.ctx); err != nil {
+						b.Fatal(err)
+					}
+					for i, p := range ps {
+						p.ID, p.CreatedAt, p.UpdatedAt = uint(ids[i]), now, now
+					}
+				})
+			})
 			b.Run("pgx", func(b *testing.B) {
 				run(b, f, func() []*Package { return newPackages(n) }, func(ps []*Package) {
 					now := time.Now()
