@@ -12,6 +12,8 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/ormshift/ormshift/internal/pgtest"
 )
 
 // gsPackage has the fields of the golden fixtures' models.Package.
@@ -27,10 +29,11 @@ type gsPackage struct {
 func (gsPackage) TableName() string { return "packages" }
 
 // dryRunDB is GORM on PostgreSQL's dialect in DryRun mode: statements are
-// built, not sent.
+// built, not sent. The dialect still connects once (to read the server
+// version), so it gets a harness database.
 func dryRunDB(t *testing.T) *gorm.DB {
 	t.Helper()
-	db, err := gorm.Open(postgres.New(postgres.Config{DSN: "host=127.0.0.1 user=postgres dbname=postgres"}),
+	db, err := gorm.Open(postgres.New(postgres.Config{DSN: pgtest.New(t).DSN}),
 		&gorm.Config{DryRun: true, DisableAutomaticPing: true, Logger: logger.Discard})
 	if err != nil {
 		t.Fatal(err)
