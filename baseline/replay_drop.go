@@ -1,19 +1,14 @@
 package baseline
 
 import (
+	"slices"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
 )
 
 func (r *Replayer) dropComments(match func(Comment) bool) {
-	keep := r.s.Comments[:0]
-	for _, c := range r.s.Comments {
-		if !match(c) {
-			keep = append(keep, c)
-		}
-	}
-	r.s.Comments = keep
+	r.s.Comments = slices.DeleteFunc(r.s.Comments, match)
 }
 
 func (r *Replayer) dropTable(q QName) {
@@ -28,34 +23,18 @@ func (r *Replayer) dropTable(q QName) {
 		keep = append(keep, t)
 	}
 	r.s.Tables = keep
-	idx := r.s.Indexes[:0]
-	for _, ix := range r.s.Indexes {
-		if ix.Schema != q.Schema || ix.Table != q.Name {
-			idx = append(idx, ix)
-		}
-	}
-	r.s.Indexes = idx
-	seqs := r.s.Sequences[:0]
-	for _, s := range r.s.Sequences {
-		if s.OwnedBy == nil || s.OwnedBy.Schema != q.Schema || s.OwnedBy.Table != q.Name {
-			seqs = append(seqs, s)
-		}
-	}
-	r.s.Sequences = seqs
-	trg := r.s.Triggers[:0]
-	for _, t := range r.s.Triggers {
-		if t.Schema != q.Schema || t.Table != q.Name {
-			trg = append(trg, t)
-		}
-	}
-	r.s.Triggers = trg
-	pol := r.s.Policies[:0]
-	for _, p := range r.s.Policies {
-		if p.Schema != q.Schema || p.Table != q.Name {
-			pol = append(pol, p)
-		}
-	}
-	r.s.Policies = pol
+	r.s.Sequences = slices.DeleteFunc(r.s.Sequences, func(s Sequence) bool {
+		return s.OwnedBy != nil && s.OwnedBy.Schema == q.Schema && s.OwnedBy.Table == q.Name
+	})
+	r.s.Policies = slices.DeleteFunc(r.s.Policies, func(p Policy) bool { return p.Schema == q.Schema && p.Table == q.Name })
+	r.dropAttached(q)
+}
+
+// dropAttached removes what goes with a dropped relation (a table or a
+// view): its indexes, triggers and comments, then what depends on it.
+func (r *Replayer) dropAttached(q QName) {
+	r.s.Indexes = slices.DeleteFunc(r.s.Indexes, func(ix Index) bool { return ix.Schema == q.Schema && ix.Table == q.Name })
+	r.s.Triggers = slices.DeleteFunc(r.s.Triggers, func(t Trigger) bool { return t.Schema == q.Schema && t.Table == q.Name })
 	n := q.String()
 	r.dropComments(func(c Comment) bool {
 		return c.Target == n || strings.HasPrefix(c.Target, n+".") || strings.HasSuffix(c.Target, " ON "+n)
@@ -104,25 +83,7 @@ func (r *Replayer) dropView(q QName) {
 	if !found {
 		return
 	}
-	idx := r.s.Indexes[:0]
-	for _, ix := range r.s.Indexes {
-		if ix.Schema != q.Schema || ix.Table != q.Name {
-			idx = append(idx, ix)
-		}
-	}
-	r.s.Indexes = idx
-	trg := r.s.Triggers[:0]
-	for _, t := range r.s.Triggers {
-		if t.Schema != q.Schema || t.Table != q.Name {
-			trg = append(trg, t)
-		}
-	}
-	r.s.Triggers = trg
-	n := q.String()
-	r.dropComments(func(c Comment) bool {
-		return c.Target == n || strings.HasPrefix(c.Target, n+".") || strings.HasSuffix(c.Target, " ON "+n)
-	})
-	r.dropDependents(q)
+	r.dropAttached(q)
 }
 
 // dropSchemaContents is DROP SCHEMA ... CASCADE.
