@@ -5,6 +5,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -77,6 +78,7 @@ type site struct {
 	having    *Cond         // Having("count(*) > ?", n)
 	orderText []string      // the Order texts as written
 	joins     []rawJoin     // Joins("JOIN ... ON ...", args...)
+	relJoins  []string      // Joins("Package"): a relation joined and loaded
 	rawTagsOK bool          // rawScan: the columns are proven to map to the fields
 	preloads  []preloadCond // Preload(rel, conds...) with conditions
 	ctxExpr   string
@@ -168,6 +170,10 @@ func (rw *rewriter) convert(fs *fileState, ch *legacycall.Chain, conv *legacyapi
 			return nil, skipf("Preload with conditions is not converted for %s", ch.Op)
 		case len(s.joins) > 0 && ch.Op != "Find":
 			return nil, skipf("Joins is not converted for %s", ch.Op)
+		case len(s.relJoins) > 0 && ch.Op != "Find" && ch.Op != "First" && ch.Op != "Take" && ch.Op != "Last":
+			return nil, skipf("Joins(%q) of a relation is not converted for %s", s.relJoins[0], ch.Op)
+		case len(s.relJoins) > 0 && len(s.joins) > 0:
+			return nil, skipf("Joins of a relation together with a raw JOIN is not converted")
 		case len(s.selects) > 0 && ch.Op != "Find":
 			return nil, skipf("Select is not converted for %s", ch.Op)
 		}
@@ -343,6 +349,13 @@ func (s *site) parseLinks() error {
 				return skipf("Joins(%s) is not a constant string", s.text(args[0]))
 			}
 			text := constant.StringVal(tv.Value)
+			if legacyapi.IsIdentifier(text) && !strings.Contains(text, ".") {
+				if len(args) != 1 {
+					return skipf("Joins(%q, ...) with conditions on the joined relation is not converted", text)
+				}
+				s.relJoins = append(s.relJoins, text)
+				continue
+			}
 			up := strings.ToUpper(strings.TrimSpace(text))
 			if !strings.HasPrefix(up, "JOIN ") && !strings.HasPrefix(up, "INNER JOIN ") && !strings.HasPrefix(up, "LEFT JOIN ") {
 				return skipf("Joins(%q): only raw JOIN clauses are converted (a relation join also loads the relation)", text)
@@ -578,9 +591,44 @@ func (s *site) typeName() string {
 // uow options.
 func (s *site) filterOpts(extraOrder ...string) ([]string, error) {
 	env := &condEnv{info: s.info, src: func(n ast.Node) string { return s.text(n) }, model: s.model, lib: s.lib}
+	populate := s.populate
+	if len(s.relJoins) > 0 {
+		env.joined = map[string]*Model{}
+		for _, rel := range s.relJoins {
+			target, _, ok := s.model.BelongsTo(rel, s.rw.tables)
+			if !ok {
+				return nil, skipf("Joins(%q): only belongs-to relations with GORM's default keys are converted", rel)
+			}
+			if target.CustomTable {
+				return nil, skipf("Joins(%q): %s has a TableName method; its table is not known statically", rel, target.Name)
+			}
+			if h := gormHook(target.Type, "Find"); h != "" {
+				return nil, skipf("Joins(%q): %s has the GORM hook method %s", rel, target.Name, h)
+			}
+			env.joined[rel] = target
+			if !slices.Contains(populate, rel) {
+				populate = append(populate[:len(populate):len(populate)], rel)
+			}
+		}
+	}
 	f, err := env.TranslateConds(s.conds)
 	if err != nil {
 		return nil, err
+	}
+	if len(s.relJoins) > 0 {
+		if f, err = liftRelated(f, false); err != nil {
+			return nil, err
+		}
+		for _, rel := range s.relJoins {
+			// GORM's relation join is a LEFT JOIN: a row whose foreign key
+			// is NULL comes back with the relation unset. Populate does the
+			// same, but only a NOT NULL key or a condition on the joined
+			// row that every result must meet makes that provably so.
+			_, fk, _ := s.model.BelongsTo(rel, s.rw.tables)
+			if !s.model.NotNull[fk] && !requiresRelated(f, rel) {
+				return nil, skipf("Joins(%q): the foreign key %s may be NULL and no condition requires the joined row", rel, fk)
+			}
+		}
 	}
 	var opts []string
 	if f != nil {
@@ -611,7 +659,7 @@ func (s *site) filterOpts(extraOrder ...string) ([]string, error) {
 	if s.offset != "" {
 		opts = append(opts, "uow."+s.offsetFn+"("+s.offset+")")
 	}
-	for _, p := range s.populate {
+	for _, p := range populate {
 		if _, ok := s.model.Relations[p]; !ok {
 			return nil, skipf("Preload(%q) is not a relation of %s", p, s.model.Name)
 		}

@@ -56,6 +56,12 @@ func (f *Filter) Go(pkg string) string {
 func (f *Filter) render(b *strings.Builder, pkg string) {
 	b.WriteString(pkg + "." + f.Op + "(")
 	switch f.Op {
+	case "Related":
+		b.WriteString(strconv.Quote(f.Col))
+		for _, s := range f.Subs {
+			b.WriteString(", ")
+			s.render(b, pkg)
+		}
 	case "And", "Or", "Not":
 		for i, s := range f.Subs {
 			if i > 0 {
@@ -86,6 +92,9 @@ type condEnv struct {
 	src   func(ast.Node) string // source text of a node
 	model *Model
 	lib   *legacyapi.Library
+	// joined are the relations joined by Joins("Rel") (name -> target):
+	// conditions may name their columns as "Rel".col.
+	joined map[string]*Model
 }
 
 // gorm clause simulation ----------------------------------------------------
@@ -1010,7 +1019,18 @@ func (t *translator) column(n *pg_query.Node) (string, error) {
 	switch len(parts) {
 	case 1:
 		col = parts[0]
+		for rel, target := range t.env.joined {
+			if _, ok := target.Columns[col]; ok {
+				return "", skipf("column %q is in both %s and the joined %s: ambiguous in GORM's join", col, m.Table, rel)
+			}
+		}
 	case 2:
+		if target, ok := t.env.joined[parts[0]]; ok {
+			if _, ok := target.Columns[parts[1]]; !ok {
+				return "", skipf("column %q is not a field of the joined %s", parts[1], target.Name)
+			}
+			return parts[0] + relSep + parts[1], nil
+		}
 		if m.CustomTable || parts[0] != m.Table {
 			return "", skipf("column %s.%s is not a column of the model's table %s", parts[0], parts[1], m.Table)
 		}
@@ -1132,4 +1152,65 @@ func (env *condEnv) orDropTail(conds []Cond) (*Filter, bool, error) {
 		return nil, false, nil
 	}
 	return &Filter{Op: "Or", Subs: []*Filter{rest, {Op: "EqUnlessZeroElseNone", Col: d.f.Col, Args: d.f.Args}}}, true, nil
+}
+
+// relSep separates a joined relation's name from its column in the Col of
+// a filter the translator made ("Package" + relSep + "name"); liftRelated
+// turns those into Related filters.
+const relSep = "\x00"
+
+// liftRelated wraps each condition on a joined relation's column in a
+// Related filter. On a belongs-to relation (one row at most) a comparison
+// on the joined row is true exactly when the related row exists and
+// matches, so the two agree wherever a false and a NULL lead to the same
+// result: everywhere but under NOT, and except for IS NULL (true for a
+// missing row in GORM's LEFT JOIN, false in Related).
+func liftRelated(f *Filter, underNot bool) (*Filter, error) {
+	if f == nil {
+		return nil, nil
+	}
+	switch f.Op {
+	case "And", "Or", "Not":
+		out := &Filter{Op: f.Op, Slice: f.Slice}
+		for _, s := range f.Subs {
+			ls, err := liftRelated(s, underNot || f.Op == "Not")
+			if err != nil {
+				return nil, err
+			}
+			out.Subs = append(out.Subs, ls)
+		}
+		return out, nil
+	}
+	rel, col, ok := strings.Cut(f.Col, relSep)
+	if !ok {
+		return f, nil
+	}
+	switch {
+	case underNot:
+		return nil, skipf("a negated condition on the joined %s: NULL and false differ there", rel)
+	case f.Op == "IsNull":
+		return nil, skipf("IS NULL on the joined %s: true for a row without one in GORM's LEFT JOIN", rel)
+	}
+	leaf := *f
+	leaf.Col = col
+	return &Filter{Op: "Related", Col: rel, Subs: []*Filter{&leaf}}, nil
+}
+
+// requiresRelated reports whether every row f matches must have a rel row:
+// f is, or ANDs at its top, a Related filter on rel.
+func requiresRelated(f *Filter, rel string) bool {
+	if f == nil {
+		return false
+	}
+	if f.Op == "Related" {
+		return f.Col == rel
+	}
+	if f.Op == "And" {
+		for _, s := range f.Subs {
+			if requiresRelated(s, rel) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -21,6 +21,8 @@ type Model struct {
 	NotNull map[string]bool   // columns tagged not null or primary key
 	// Relations are struct or slice-of-struct fields (Versions, Package).
 	Relations map[string]types.Type
+	// RelSettings are the gorm tag settings of each relation field.
+	RelSettings map[string]map[string]string
 	// CustomTable is set when the type has a TableName method: the table
 	// is then not known statically.
 	CustomTable bool
@@ -53,6 +55,8 @@ func modelOf(t types.Type, tables map[*types.TypeName]string) *Model {
 		Fields:    map[string]string{},
 		Relations: map[string]types.Type{},
 		NotNull:   map[string]bool{},
+
+		RelSettings: map[string]map[string]string{},
 	}
 	if obj, _, _ := types.LookupFieldOrMethod(types.NewPointer(n), true, n.Obj().Pkg(), "TableName"); obj != nil {
 		if _, isFunc := obj.(*types.Func); isFunc {
@@ -91,6 +95,7 @@ func (m *Model) addFields(st *types.Struct) {
 		ft := deref(f.Type())
 		if isRelationType(ft) {
 			m.Relations[f.Name()] = f.Type()
+			m.RelSettings[f.Name()] = settings
 			continue
 		}
 		col := naming.ColumnName(f.Name())
@@ -142,4 +147,33 @@ func deref(t types.Type) types.Type {
 		return p.Elem()
 	}
 	return t
+}
+
+// BelongsTo returns the target model and the foreign-key column of m's
+// relation rel when it is a belongs-to relation by GORM's default naming
+// (a struct or pointer field Rel, and a field Rel+<target's key field> on
+// m), with no tag overriding the keys.
+func (m *Model) BelongsTo(rel string, tables map[*types.TypeName]string) (*Model, string, bool) {
+	t, ok := m.Relations[rel]
+	if !ok {
+		return nil, "", false
+	}
+	if _, isSlice := types.Unalias(t).(*types.Slice); isSlice {
+		return nil, "", false
+	}
+	for k := range m.RelSettings[rel] {
+		switch k {
+		case "FOREIGNKEY", "REFERENCES", "POLYMORPHIC", "POLYMORPHICTYPE", "POLYMORPHICID", "MANY2MANY", "JOINFOREIGNKEY", "JOINREFERENCES":
+			return nil, "", false
+		}
+	}
+	target := modelOf(t, tables)
+	if target == nil || len(target.PK) != 1 {
+		return nil, "", false
+	}
+	fk, ok := m.Fields[rel+target.Columns[target.PK[0]]]
+	if !ok {
+		return nil, "", false
+	}
+	return target, fk, true
 }

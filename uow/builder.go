@@ -352,11 +352,11 @@ func Select[R any](ctx context.Context, em *EntityManager, q *QueryBuilder) ([]R
 	}
 	rows, err := em.executor().Query(ctx, sqlText, args...)
 	if err != nil {
-		return nil, fmt.Errorf("uow: Select: %w", err)
+		return nil, em.orm.dbError("Select", err)
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByNameLax[R])
 	if err != nil {
-		return nil, fmt.Errorf("uow: Select: %w", err)
+		return nil, em.orm.dbError("Select", err)
 	}
 	return out, nil
 }

@@ -424,22 +424,22 @@ func (em *EntityManager) Refresh(ctx context.Context, entity any) error {
 	}
 	rows, err := em.executor().Query(ctx, sqlText, args...)
 	if err != nil {
-		return fmt.Errorf("uow: Refresh %s %v: %w", meta.Name, k, err)
+		return em.orm.dbError(fmt.Sprintf("Refresh %s %v", meta.Name, k), err)
 	}
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("uow: Refresh %s %v: %w", meta.Name, k, err)
+			return em.orm.dbError(fmt.Sprintf("Refresh %s %v", meta.Name, k), err)
 		}
 		return fmt.Errorf("uow: Refresh %s %v: %w", meta.Name, k, ErrNotFound)
 	}
 	fresh := reflect.New(meta.Type)
 	if err := rows.Scan(scanTargets(meta, fresh.Elem())...); err != nil {
-		return fmt.Errorf("uow: Refresh %s %v: %w", meta.Name, k, err)
+		return em.orm.dbError(fmt.Sprintf("Refresh %s %v", meta.Name, k), err)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("uow: Refresh %s %v: %w", meta.Name, k, err)
+		return em.orm.dbError(fmt.Sprintf("Refresh %s %v", meta.Name, k), err)
 	}
 	em.rememberFields(meta, rv)
 	for _, f := range meta.Fields {
@@ -492,7 +492,7 @@ func (em *EntityManager) Exec(ctx context.Context, sql string, args ...any) (int
 	}
 	tag, err := em.executor().Exec(ctx, sql, args...)
 	if err != nil {
-		return 0, fmt.Errorf("uow: Exec: %w", err)
+		return 0, em.orm.dbError("Exec", err)
 	}
 	return tag.RowsAffected(), nil
 }
@@ -519,7 +519,7 @@ func (em *EntityManager) Transactional(ctx context.Context, fn func(ctx context.
 		tx, err = em.exec.Begin(ctx)
 	}
 	if err != nil {
-		return fmt.Errorf("uow: Transactional: begin: %w", err)
+		return em.orm.dbError("Transactional: begin", err)
 	}
 	outer, outerUndo := em.tx, em.undo
 	em.tx = tx
@@ -556,7 +556,7 @@ func (em *EntityManager) Transactional(ctx context.Context, fn func(ctx context.
 		return err
 	}
 	if err = tx.Commit(ctx); err != nil {
-		return fmt.Errorf("uow: Transactional: commit: %w", err)
+		return em.orm.dbError("Transactional: commit", err)
 	}
 	committed = true
 	return nil

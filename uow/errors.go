@@ -64,3 +64,33 @@ func (e *MetadataError) Error() string {
 	}
 	return fmt.Sprintf("uow: entity %s, field %s: %s", e.Struct, e.Field, e.Msg)
 }
+
+// DBError is an error from the database or the connection to it, with
+// what the runtime was doing when it happened. errors.As still finds the
+// driver's error underneath (a *pgconn.PgError for a constraint violation,
+// say), so checks on SQLSTATE codes work as they did with GORM.
+//
+// By default Error reads "uow: <Op>: <driver message>". An ORM opened with
+// WithDriverErrorText reads as the driver's message alone, as GORM and
+// database/sql return it; Op stays available through errors.As.
+type DBError struct {
+	Op  string // e.g. "Flush: insert 1 Package row(s) into packages", "Find Package"
+	Err error  // the driver's error
+
+	bare bool
+}
+
+func (e *DBError) Error() string {
+	if e.bare {
+		return e.Err.Error()
+	}
+	return "uow: " + e.Op + ": " + e.Err.Error()
+}
+
+// Unwrap returns the driver's error.
+func (e *DBError) Unwrap() error { return e.Err }
+
+// dbError wraps a database error with what the runtime was doing.
+func (o *ORM) dbError(op string, err error) error {
+	return &DBError{Op: op, Err: err, bare: o.driverErrText}
+}

@@ -798,7 +798,7 @@ func (em *EntityManager) execute(ctx context.Context, p *plan) (stats FlushStats
 		var firstErr error
 		for i := 0; i < extra; i++ {
 			if _, err := br.Exec(); err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("uow: Flush: %s: %w", r.begin, err)
+				firstErr = em.orm.dbError("Flush: "+r.begin, err)
 			}
 		}
 		for _, s := range stmts {
@@ -827,11 +827,11 @@ func (em *EntityManager) execute(ctx context.Context, p *plan) (stats FlushStats
 		}
 		if final && r.end != "" && firstErr == nil {
 			if _, err := br.Exec(); err != nil {
-				firstErr = fmt.Errorf("uow: Flush: %s: %w", r.end, err)
+				firstErr = em.orm.dbError("Flush: "+r.end, err)
 			}
 		}
 		if err := br.Close(); err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("uow: Flush: %w", err)
+			firstErr = em.orm.dbError("Flush", err)
 		}
 		return firstErr
 	}
@@ -1085,7 +1085,7 @@ func (em *EntityManager) execute(ctx context.Context, p *plan) (stats FlushStats
 		stats.RoundTrips++
 		stats.Statements++
 		if err := r.commit(ctx); err != nil {
-			return stats, fmt.Errorf("uow: Flush: commit: %w", err)
+			return stats, em.orm.dbError("Flush: commit", err)
 		}
 	}
 	failed = false
@@ -1319,7 +1319,7 @@ func (em *EntityManager) stmtError(ctx context.Context, s *stmt, err error) erro
 		}
 		return &StaleVersionError{Entity: o.en.meta.Name, Table: o.en.meta.Table, Key: key, Version: o.oldVer, Op: opName}
 	}
-	return fmt.Errorf("uow: Flush: %s: %w", s.desc, err)
+	return em.orm.dbError("Flush: "+s.desc, err)
 }
 
 // keyValue is the primary key of an entity as reported in errors: the

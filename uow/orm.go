@@ -54,6 +54,8 @@ type ORM struct {
 	root *EntityManager
 	now  func() time.Time
 
+	driverErrText bool // DBError.Error is the driver's message alone
+
 	catMu   sync.Mutex
 	catalog map[string]*tableInfo // table -> catalog facts, loaded on first flush
 }
@@ -64,6 +66,15 @@ type Option func(*ORM)
 // WithNowFunc sets the clock used for CreatedAt/UpdatedAt (default:
 // time.Now truncated to microseconds, PostgreSQL's precision).
 func WithNowFunc(now func() time.Time) Option { return func(o *ORM) { o.now = now } }
+
+// WithDriverErrorText makes database errors read as the driver's message
+// alone ("ERROR: duplicate key value violates unique constraint ...
+// (SQLSTATE 23505)"), as GORM and database/sql return them, instead of
+// "uow: Flush: insert 1 Package row(s) into packages: ERROR: ...". Use it
+// while cutting over from GORM when logs, alerts, API responses or tests
+// match on error text; the runtime's context stays available through
+// errors.As(err, **DBError), and errors.As still finds the driver's error.
+func WithDriverErrorText() Option { return func(o *ORM) { o.driverErrText = true } }
 
 // Open builds the metadata of the given entity types (struct values or
 // pointers, e.g. &Package{}) and returns an ORM on pool. Errors name the

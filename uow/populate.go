@@ -2,6 +2,7 @@ package uow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -35,6 +36,9 @@ func (em *EntityManager) populate(ctx context.Context, meta *Entity, ents []*ent
 		}
 		children, err := em.loadRelation(ctx, rel, ents)
 		if err != nil {
+			if dbe, ok := errors.AsType[*DBError](err); ok {
+				return em.orm.dbError("Populate "+meta.Name+"."+rel.Name, dbe.Err)
+			}
 			return fmt.Errorf("uow: Populate %s.%s: %w", meta.Name, rel.Name, err)
 		}
 		if len(groups[head]) > 0 && len(children) > 0 {
@@ -144,7 +148,11 @@ func (em *EntityManager) selectWhere(ctx context.Context, meta *Entity, f Filter
 	if err != nil {
 		return nil, err
 	}
-	return em.load(ctx, meta, sqlText, args, 0)
+	ents, err := em.load(ctx, meta, sqlText, args, 0)
+	if err != nil {
+		return nil, em.orm.dbError("load "+meta.Name, err)
+	}
+	return ents, nil
 }
 
 // keySet collects the distinct keys (columns keyFs) of the owners of a
@@ -335,7 +343,7 @@ func (em *EntityManager) loadM2M(ctx context.Context, rel *Relation, owners []*e
 	}
 	ents, extras, err := em.loadExtra(ctx, rel.Target, b.String(), c.args, len(rel.JoinForeignKey))
 	if err != nil {
-		return nil, err
+		return nil, em.orm.dbError("load "+rel.Target.Name, err)
 	}
 	byOwner := map[ekey][]*entry{}
 	for i, t := range ents {

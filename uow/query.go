@@ -254,6 +254,12 @@ func Not(filter Filter) Filter { return boolFilter{"NOT", []Filter{filter}} }
 type sqlCtx struct {
 	args    []any
 	resolve func(name string) (string, error)
+	// meta and qual are the entity the filters are about and how its
+	// columns are qualified ("" for the statement's own table); Related
+	// needs them to correlate its subquery. nil meta: Related is refused.
+	meta    *Entity
+	qual    string
+	aliases int // subquery aliases handed out so far
 }
 
 func (c *sqlCtx) arg(v any) string {
@@ -326,7 +332,7 @@ func (q *query) selectSQL(c *sqlCtx) (string, []any, error) {
 	if c == nil {
 		c = &sqlCtx{}
 	}
-	c.resolve = entityResolver(q.meta, "")
+	c.resolve, c.meta = entityResolver(q.meta, ""), q.meta
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	b.WriteString(selectList(q.meta, ""))
@@ -495,14 +501,14 @@ func Count[T any](ctx context.Context, em *EntityManager, opts ...QueryOption) (
 	if err != nil {
 		return 0, err
 	}
-	c := &sqlCtx{resolve: entityResolver(q.meta, "")}
+	c := &sqlCtx{resolve: entityResolver(q.meta, ""), meta: q.meta}
 	w, err := q.whereSQL(c)
 	if err != nil {
 		return 0, err
 	}
 	var n int64
 	if err := em.executor().QueryRow(ctx, "SELECT count(*) FROM "+quoteTable(q.meta.Table)+w, c.args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("uow: Count %s: %w", q.meta.Name, err)
+		return 0, em.orm.dbError("Count "+q.meta.Name, err)
 	}
 	return n, nil
 }
@@ -513,14 +519,14 @@ func Exists[T any](ctx context.Context, em *EntityManager, opts ...QueryOption) 
 	if err != nil {
 		return false, err
 	}
-	c := &sqlCtx{resolve: entityResolver(q.meta, "")}
+	c := &sqlCtx{resolve: entityResolver(q.meta, ""), meta: q.meta}
 	w, err := q.whereSQL(c)
 	if err != nil {
 		return false, err
 	}
 	var ok bool
 	if err := em.executor().QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+quoteTable(q.meta.Table)+w+")", c.args...).Scan(&ok); err != nil {
-		return false, fmt.Errorf("uow: Exists %s: %w", q.meta.Name, err)
+		return false, em.orm.dbError("Exists "+q.meta.Name, err)
 	}
 	return ok, nil
 }
@@ -544,7 +550,7 @@ func (em *EntityManager) find(ctx context.Context, q *query) ([]*entry, error) {
 	}
 	ents, err := em.load(ctx, q.meta, sqlText, args, 0)
 	if err != nil {
-		return nil, fmt.Errorf("uow: Find %s: %w", q.meta.Name, err)
+		return nil, em.orm.dbError("Find "+q.meta.Name, err)
 	}
 	if len(q.populate) > 0 && len(ents) > 0 {
 		if err := em.populate(ctx, q.meta, ents, q.populate); err != nil {

@@ -2,7 +2,6 @@ package uow
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -20,11 +19,11 @@ func Raw[T any](ctx context.Context, em *EntityManager, sql string, args ...any)
 	}
 	rows, err := em.executor().Query(ctx, sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("uow: Raw: %w", err)
+		return nil, em.orm.dbError("Raw", err)
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByNameLax[T])
 	if err != nil {
-		return nil, fmt.Errorf("uow: Raw: %w", err)
+		return nil, em.orm.dbError("Raw", err)
 	}
 	return out, nil
 }

@@ -107,7 +107,7 @@ func (em *EntityManager) Upsert(ctx context.Context, entity any, conflict ...str
 		colList(conf, "") + ") " + action + " RETURNING " + selectList(meta, "")
 	fresh := reflect.New(meta.Type)
 	if err := em.executor().QueryRow(ctx, sqlText, args...).Scan(scanTargets(meta, fresh.Elem())...); err != nil {
-		return fmt.Errorf("uow: Upsert %s: %w", meta.Name, err)
+		return em.orm.dbError("Upsert "+meta.Name, err)
 	}
 	em.rememberFields(meta, rv)
 	for _, f := range meta.Fields {
