@@ -166,11 +166,11 @@ func mergeCopy(ex *entry, cp reflect.Value) {
 	if ex.snap == nil || ex.state != stateManaged {
 		return
 	}
-	for i, f := range ex.meta.Fields {
+	for _, f := range ex.meta.Fields {
 		if f.PrimaryKey || f.ReadOnly {
 			continue
 		}
-		if ex.snap.changed(f, i, cp) {
+		if ex.snap.changed(f, cp) {
 			ex.val.FieldByIndex(f.Index).Set(cp.FieldByIndex(f.Index))
 		}
 	}
@@ -297,8 +297,8 @@ func (em *EntityManager) buildPlan() (*plan, error) {
 			if en.snap == nil || en.state == stateNew {
 				continue
 			}
-			for i, f := range en.meta.PrimaryKey {
-				if en.snap.changed(f, en.meta.pkPos[i], en.val) {
+			for _, f := range en.meta.PrimaryKey {
+				if en.snap.changed(f, en.val) {
 					return p, fmt.Errorf("the primary key of a managed %s changed (field %s: %v, was %v); keys cannot be changed: Remove the entity and Persist a new one",
 						en.meta.Name, f.Name, en.val.FieldByIndex(f.Index).Interface(), en.snap.value(f))
 				}
@@ -1151,7 +1151,7 @@ func (p *plan) diff(en *entry, v reflect.Value) []int {
 		if f.PrimaryKey || f.ReadOnly {
 			continue
 		}
-		if en.snap.changed(f, i, v) {
+		if en.snap.changed(f, v) {
 			p.diffBuf = append(p.diffBuf, i)
 		}
 	}

@@ -53,6 +53,7 @@ type Entity struct {
 	byName   map[string]*Field // Go field name and column name -> field
 	relByKey map[string]*Relation
 	hasDeep  bool
+	nDeep    int   // number of deep fields (snapshot.deep's length)
 	pkPos    []int // positions of PrimaryKey in Fields
 }
 
@@ -79,6 +80,7 @@ type Field struct {
 	unixTime     int           // for integer timestamps: 1 seconds, 2 milli, 3 nano
 	settings     map[string]string
 	deep         bool    // snapshot needs a deep copy (see needsDeepSnapshot)
+	deepPos      int     // index in snapshot.deep, when deep
 	offset       uintptr // from the entity's address (embedded structs are by value)
 	dst          dstKind // scan destination kind (dstReflect: per row through reflect)
 }
@@ -342,6 +344,8 @@ func parseFields(t reflect.Type) (*Entity, []reflect.Type, error) {
 		f.deep = f.JSON || needsDeepSnapshot(f.Type)
 		if f.deep {
 			e.hasDeep = true
+			f.deepPos = e.nDeep
+			e.nDeep++
 		}
 		if f.Version {
 			if e.Version != nil {

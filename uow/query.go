@@ -574,7 +574,9 @@ func (em *EntityManager) loadExtra(ctx context.Context, meta *Entity, sqlText st
 		return nil, nil, err
 	}
 	defer rows.Close()
-	var fresh []reflect.Value
+	// Loaded entities, by address (8 bytes each rather than a 24-byte
+	// reflect.Value: this slice grows with the result).
+	var fresh []unsafe.Pointer
 	var extras [][]any
 	targets := make([]any, extra+len(meta.Fields)) // reused for every row
 	for rows.Next() {
@@ -593,7 +595,7 @@ func (em *EntityManager) loadExtra(ctx context.Context, meta *Entity, sqlText st
 		if extra > 0 {
 			extras = append(extras, ex)
 		}
-		fresh = append(fresh, v)
+		fresh = append(fresh, v.UnsafePointer())
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
@@ -601,8 +603,8 @@ func (em *EntityManager) loadExtra(ctx context.Context, meta *Entity, sqlText st
 	// Merge once every row is read: nothing is managed from a failed query.
 	em.reserve(meta, len(fresh))
 	ents := make([]*entry, len(fresh))
-	for i, v := range fresh {
-		ents[i] = em.merge(meta, v)
+	for i, p := range fresh {
+		ents[i] = em.merge(meta, reflect.NewAt(meta.Type, p))
 	}
 	return ents, extras, nil
 }

@@ -15,7 +15,7 @@ import (
 // (pointers, slices, maps, JSON).
 type snapshot struct {
 	v    reflect.Value // addressable copy of the entity struct
-	deep []any         // per field index, for deep fields only
+	deep []any         // the deep fields' copies, by Field.deepPos
 }
 
 // takeSnapshot records the state of every column of v.
@@ -36,13 +36,13 @@ func takeSnapshotIn(a *allocator, meta *Entity, v reflect.Value) *snapshot {
 	s.v.Set(v)
 	if meta.hasDeep {
 		if a != nil {
-			s.deep = a.anySlice(len(meta.Fields))
+			s.deep = a.anySlice(meta.nDeep)
 		} else {
-			s.deep = make([]any, len(meta.Fields))
+			s.deep = make([]any, meta.nDeep)
 		}
-		for i, f := range meta.Fields {
+		for _, f := range meta.Fields {
 			if f.deep {
-				s.deep[i] = snapValue(f, v.FieldByIndex(f.Index))
+				s.deep[f.deepPos] = snapValue(f, v.FieldByIndex(f.Index))
 			}
 		}
 	}
@@ -53,9 +53,9 @@ func takeSnapshotIn(a *allocator, meta *Entity, v reflect.Value) *snapshot {
 func (s *snapshot) retake(meta *Entity, v reflect.Value) {
 	s.v.Set(v)
 	if meta.hasDeep {
-		for i, f := range meta.Fields {
+		for _, f := range meta.Fields {
 			if f.deep {
-				s.deep[i] = snapValue(f, v.FieldByIndex(f.Index))
+				s.deep[f.deepPos] = snapValue(f, v.FieldByIndex(f.Index))
 			}
 		}
 	}
@@ -64,12 +64,12 @@ func (s *snapshot) retake(meta *Entity, v reflect.Value) {
 // value returns the snapshot value of a column.
 func (s *snapshot) value(f *Field) any { return s.v.FieldByIndex(f.Index).Interface() }
 
-// changed reports whether column i (field f) of the entity value cur
+// changed reports whether field f of the entity value cur
 // differs from the snapshot.
-func (s *snapshot) changed(f *Field, i int, cur reflect.Value) bool {
+func (s *snapshot) changed(f *Field, cur reflect.Value) bool {
 	b := cur.FieldByIndex(f.Index)
 	if f.deep {
-		return !equalSnap(s.deep[i], snapValue(f, b))
+		return !equalSnap(s.deep[f.deepPos], snapValue(f, b))
 	}
 	a := s.v.FieldByIndex(f.Index)
 	switch a.Kind() {
