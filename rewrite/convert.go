@@ -15,6 +15,7 @@ import (
 	"github.com/ormshift/ormshift/analyzers/legacyapi"
 	"github.com/ormshift/ormshift/analyzers/legacycall"
 	"github.com/ormshift/ormshift/internal/sqltext"
+	"github.com/ormshift/ormshift/uow/naming"
 )
 
 // convResult is what a converted site adds to its file.
@@ -158,6 +159,10 @@ func (rw *rewriter) convert(fs *fileState, ch *legacycall.Chain, conv *legacyapi
 		return nil, err
 	}
 	selectQuery := ch.Op == "Scan" && s.rawCall == nil || ch.Op == "Pluck" && s.distinct
+	if selectQuery && (len(s.joins) > 0 || len(s.relJoins) > 0) {
+		// selectSQL writes no JOIN: the statement would lose it.
+		return nil, skipf("Joins is not converted for %s", ch.Op)
+	}
 	if !selectQuery {
 		switch {
 		case s.selectRaw != "":
@@ -602,6 +607,9 @@ func (s *site) filterOpts(extraOrder ...string) ([]string, error) {
 			if target.CustomTable {
 				return nil, skipf("Joins(%q): %s has a TableName method; its table is not known statically", rel, target.Name)
 			}
+			if f := gormHasOneKey(s.model, target); f != "" {
+				return nil, skipf("Joins(%q): %s.%s makes it a has-one in GORM (tried before belongs-to): the join repeats a row per match", rel, target.Name, f)
+			}
 			if h := gormHook(target.Type, "Find"); h != "" {
 				return nil, skipf("Joins(%q): %s has the GORM hook method %s", rel, target.Name, h)
 			}
@@ -717,6 +725,35 @@ func gormHook(t *types.Named, op string) string {
 			if _, ok := obj.(*types.Func); ok {
 				return name
 			}
+		}
+	}
+	return ""
+}
+
+// gormHasOneKey returns the field of target that GORM takes for the key of
+// a has-one from m when it resolves m's field of type target, or "". For a
+// field whose type is not m's own, GORM looks for a has-one first (m's
+// name + its key field, or + ID/Id, or that column on target) and only
+// then for a belongs-to key on m.
+func gormHasOneKey(m, target *Model) string {
+	if types.Identical(m.Type, target.Type) || len(m.PK) == 0 {
+		return ""
+	}
+	var names []string
+	for _, pk := range m.PK {
+		names = append(names, m.Name+m.Columns[pk])
+	}
+	if len(m.PK) == 1 {
+		names = append(names, m.Name+"ID", m.Name+"Id")
+	}
+	for _, n := range names {
+		if _, ok := target.Fields[n]; ok {
+			return n
+		}
+	}
+	if len(m.PK) == 1 {
+		if f, ok := target.Columns[naming.ColumnName(m.Name+"ID")]; ok {
+			return f
 		}
 	}
 	return ""

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/tools/txtar"
+
+	"github.com/ormshift/ormshift/analyzers/legacyapi"
 )
 
 var update = flag.Bool("update", false, "rewrite the .golden sections of testdata/golden/convert/*.txtar")
@@ -173,6 +175,43 @@ func TestGoldenKeep(t *testing.T) {
 					}
 				}
 				t.Errorf("%s: no skipped site with reason %q; got %q", filepath.Base(path), want, got)
+			}
+		}
+	}
+}
+
+// TestEveryRuleHasFixtures: each conversion of the table has a golden
+// fixture of converted shapes and one of shapes left unchanged.
+func TestEveryRuleHasFixtures(t *testing.T) {
+	have := map[string]map[string]bool{"convert": {}, "keep": {}}
+	for kind := range have {
+		paths, err := filepath.Glob(filepath.Join(repoRoot(t), "rewrite", "testdata", "golden", kind, "*.txtar"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range paths {
+			a, err := txtar.ParseFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// "Rule rewrite/x: ..." or "Rules rewrite/x and rewrite/y ...".
+			first, _, _ := strings.Cut(string(a.Comment), "\n")
+			fields := strings.Fields(first)
+			if len(fields) < 2 || (fields[0] != "Rule" && fields[0] != "Rules") {
+				t.Errorf("%s: the comment does not start with \"Rule <name>\"", filepath.Base(p))
+				continue
+			}
+			for _, f := range fields[1:] {
+				if r := strings.TrimSuffix(f, ":"); strings.HasPrefix(r, "rewrite/") {
+					have[kind][r] = true
+				}
+			}
+		}
+	}
+	for _, c := range legacyapi.Conversions {
+		for kind, rules := range have {
+			if !rules[c.Rule] {
+				t.Errorf("rule %s has no fixture in testdata/golden/%s", c.Rule, kind)
 			}
 		}
 	}

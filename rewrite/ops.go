@@ -1120,6 +1120,11 @@ func (s *site) fieldIsTime(name string) bool {
 // Select) into P's fields of the same column name. It becomes a Find of T
 // and a copy of those fields; P's other fields stay zero, as with GORM.
 func (s *site) projection(v *types.Var, elem types.Type) error {
+	if len(s.relJoins) > 0 {
+		// GORM fills a projection's relation field from the joined
+		// columns; the copy below takes table columns only.
+		return skipf("Joins(%q) into a projection (%s) is not converted", s.relJoins[0], types.TypeString(elem, s.fs.qualifier))
+	}
 	if err := s.setModel(s.info.TypeOf(s.modelArg)); err != nil {
 		return err
 	}

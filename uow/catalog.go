@@ -65,7 +65,7 @@ JOIN pg_catalog.pg_class c ON c.oid = to_regclass(t.name)
 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid`, quoted)
 		if err != nil {
-			return queried, fmt.Errorf("read column types: %w", err)
+			return queried, o.dbError("Flush: read column types", err)
 		}
 		found := map[string]*tableInfo{}
 		for rows.Next() {
@@ -76,7 +76,7 @@ JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid`, quoted)
 			)
 			if err := rows.Scan(&i, &col, &typ, &notNull, &isAr, &copyable, &seq); err != nil {
 				rows.Close()
-				return queried, fmt.Errorf("read column types: %w", err)
+				return queried, o.dbError("Flush: read column types", err)
 			}
 			t := missing[i-1]
 			ti := found[t]
@@ -88,7 +88,7 @@ JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid`, quoted)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return queried, fmt.Errorf("read column types: %w", err)
+			return queried, o.dbError("Flush: read column types", err)
 		}
 		for _, t := range missing {
 			if found[t] == nil {

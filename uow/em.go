@@ -533,7 +533,7 @@ func (em *EntityManager) Transactional(ctx context.Context, fn func(ctx context.
 		if !committed {
 			rbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			if rerr := tx.Rollback(rbCtx); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
-				err = errors.Join(err, fmt.Errorf("uow: Transactional: rollback: %w", rerr))
+				err = em.orm.withRollback(err, fmt.Errorf("uow: Transactional: rollback: %w", rerr))
 			}
 			cancel()
 			for i := len(em.undo) - 1; i >= 0; i-- {

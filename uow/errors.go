@@ -94,3 +94,22 @@ func (e *DBError) Unwrap() error { return e.Err }
 func (o *ORM) dbError(op string, err error) error {
 	return &DBError{Op: op, Err: err, bare: o.driverErrText}
 }
+
+// withRollback adds a failed rollback's error to err. By default both
+// texts are shown (errors.Join); with WithDriverErrorText only err's, as
+// GORM drops a rollback's error. Both stay reachable through errors.Is/As.
+func (o *ORM) withRollback(err, rerr error) error {
+	if err == nil {
+		return rerr
+	}
+	if o.driverErrText {
+		return &rollbackJoin{errs: []error{err, rerr}}
+	}
+	return errors.Join(err, rerr)
+}
+
+// rollbackJoin reads as its first error and unwraps to both.
+type rollbackJoin struct{ errs []error }
+
+func (e *rollbackJoin) Error() string   { return e.errs[0].Error() }
+func (e *rollbackJoin) Unwrap() []error { return e.errs }

@@ -677,7 +677,7 @@ func (em *EntityManager) newRunner(ctx context.Context) (*runner, error) {
 	case *pgxpool.Pool:
 		c, err := e.Acquire(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("acquire a connection: %w", err)
+			return nil, em.orm.dbError("Flush: acquire a connection", err)
 		}
 		if c.Conn().PgConn().TxStatus() != 'I' {
 			c.Release()
@@ -692,7 +692,7 @@ func (em *EntityManager) newRunner(ctx context.Context) (*runner, error) {
 	}
 	tx, err := ex.Begin(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+		return nil, em.orm.dbError("Flush: begin", err)
 	}
 	return &runner{
 		send:     tx.SendBatch,
@@ -738,7 +738,7 @@ func (em *EntityManager) execute(ctx context.Context, p *plan) (stats FlushStats
 	}
 	r, err := em.newRunner(ctx)
 	if err != nil {
-		return stats, fmt.Errorf("uow: Flush: %w", err)
+		return stats, flushError(err)
 	}
 	if r.release != nil {
 		defer r.release()
@@ -752,7 +752,7 @@ func (em *EntityManager) execute(ctx context.Context, p *plan) (stats FlushStats
 		if r.commit != nil {
 			_ = r.rollback(ctx)
 		}
-		return stats, fmt.Errorf("uow: Flush: %w", err)
+		return stats, flushError(err)
 	}
 	started := false
 	failed := true
@@ -761,7 +761,7 @@ func (em *EntityManager) execute(ctx context.Context, p *plan) (stats FlushStats
 			rbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
 			if rerr := r.rollback(rbCtx); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("uow: Flush: rollback: %w", rerr))
+				err = em.orm.withRollback(err, fmt.Errorf("uow: Flush: rollback: %w", rerr))
 			}
 			stats.RoundTrips++
 			stats.Statements++
@@ -807,19 +807,21 @@ func (em *EntityManager) execute(ctx context.Context, p *plan) (stats FlushStats
 			}
 			if s.onRows != nil {
 				rows, err := br.Query()
+				var rowErr error // the runtime's own check of a result row
 				if err == nil {
 					for rows.Next() {
-						if err = s.onRows(rows); err != nil {
+						if rowErr = s.onRows(rows); rowErr != nil {
 							break
 						}
 					}
 					rows.Close()
-					if err == nil {
-						err = rows.Err()
-					}
+					err = rows.Err()
 				}
-				if err != nil {
+				switch {
+				case err != nil:
 					firstErr = em.stmtError(ctx, s, err)
+				case rowErr != nil:
+					firstErr = fmt.Errorf("uow: Flush: %s: %w", s.desc, rowErr)
 				}
 			} else if _, err := br.Exec(); err != nil {
 				firstErr = em.stmtError(ctx, s, err)
@@ -1076,7 +1078,7 @@ func (em *EntityManager) execute(ctx context.Context, p *plan) (stats FlushStats
 		buf.add(s)
 	}
 	if err := ctx.Err(); err != nil {
-		return stats, fmt.Errorf("uow: Flush: %w", err)
+		return stats, em.orm.dbError("Flush", err)
 	}
 	if err := sendNow(true); err != nil {
 		return stats, err
@@ -1403,3 +1405,12 @@ func (em *EntityManager) apply(p *plan) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// flushError gives Flush's context to an error that has none yet: a
+// *DBError already names what the flush was doing.
+func flushError(err error) error {
+	if _, ok := errors.AsType[*DBError](err); ok {
+		return err
+	}
+	return fmt.Errorf("uow: Flush: %w", err)
+}
