@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"fmt"
 	"go/ast"
 	"go/constant"
 	"go/token"
@@ -52,10 +53,16 @@ type site struct {
 	info       *types.Info
 	lib        *legacyapi.Library
 	fin        *ast.CallExpr
-	chainLinks []linkCall // links written in the finisher's receiver, outermost last
-	root       ast.Expr
-	path       []ast.Node // enclosing nodes of fin, innermost first
-	decl       *ast.FuncDecl
+	chainLinks []linkCall // links in GORM's order: those of the receiver, outermost last, then those of its scopes
+	// Scopes expanded in place: a scope parameter's uses are replaced by
+	// subst's text; prelude are statements (a scope's own, on locals
+	// holding its arguments) that run before the converted statement.
+	subst       map[types.Object]string
+	prelude     []string
+	preludeUsed bool
+	root        ast.Expr
+	path        []ast.Node // enclosing nodes of fin, innermost first
+	decl        *ast.FuncDecl
 	// tx is set for a site inside a Transaction callback that is being
 	// converted with it: the callback's handle parameter.
 	tx   *types.Var
@@ -105,22 +112,43 @@ func (fs *fileState) callAt(pos token.Pos) *ast.CallExpr {
 	return fs.calls[pos]
 }
 
-// text returns the source of n with the pending renames inside it applied.
+// text returns the source of n with the pending renames inside it
+// applied, and the scope substitutions (a scope parameter's uses become
+// the argument or the local that holds it). n may be in another file of
+// the package (the body of a scope function).
 func (s *site) text(n ast.Node) string {
-	start, end := s.fs.off(n.Pos()), s.fs.off(n.End())
+	fs := s.fs
+	if n.Pos() < fs.file.Pos() || n.End() > fs.file.End() {
+		other, err := s.rw.fileOf(fs.pkg, n.Pos())
+		if err != nil {
+			panic(fmt.Sprintf("source of a node outside the site's file: %v", err))
+		}
+		fs = other
+	}
+	start, end := fs.off(n.Pos()), fs.off(n.End())
 	var inner []Edit
-	for _, r := range s.fs.renames {
+	for _, r := range fs.renames {
 		if r.Start >= start && r.End <= end {
 			inner = append(inner, Edit{r.Start - start, r.End - start, r.New})
 		}
 	}
-	src := s.fs.src[start:end]
+	if len(s.subst) > 0 {
+		ast.Inspect(n, func(x ast.Node) bool {
+			if id, ok := x.(*ast.Ident); ok {
+				if r, ok := s.subst[s.info.Uses[id]]; ok {
+					inner = append(inner, Edit{fs.off(id.Pos()) - start, fs.off(id.End()) - start, r})
+				}
+			}
+			return true
+		})
+	}
+	src := fs.src[start:end]
 	if len(inner) == 0 {
 		return string(src)
 	}
 	out, err := ApplyEdits(src, inner)
 	if err != nil {
-		return string(src)
+		panic(fmt.Sprintf("source of %s: %v", fs.rel, err))
 	}
 	return string(out)
 }
@@ -223,6 +251,9 @@ func (rw *rewriter) convert(fs *fileState, ch *legacycall.Chain, conv *legacyapi
 	if err != nil {
 		return nil, err
 	}
+	if len(s.prelude) > 0 && !s.preludeUsed {
+		return nil, skipf("the statements of a scope have no place in the %s conversion", ch.Op)
+	}
 	s.res.imports = append(s.res.imports, UowPath)
 	if s.tx != nil {
 		// Transactional flushes before it commits: inside it, timing is
@@ -259,7 +290,24 @@ func (s *site) walkChain() error {
 		x = ast.Unparen(csel.X)
 	}
 	s.root = x
-	s.chainLinks = links
+	// Scopes are expanded: in the order written to compare with what
+	// legacycall saw, the chain's own links first for GORM's order.
+	var own, scoped, written []linkCall
+	for _, l := range links {
+		if l.name != "Scopes" {
+			own = append(own, l)
+			written = append(written, l)
+			continue
+		}
+		ls, err := s.expandScopes(l.call)
+		if err != nil {
+			return err
+		}
+		scoped = append(scoped, ls...)
+		written = append(written, ls...)
+	}
+	links = written
+	s.chainLinks = append(own, scoped...)
 	want := s.ch.Links
 	if s.tx != nil {
 		// Inside a Transaction callback: the chain continues the outer
@@ -277,20 +325,23 @@ func (s *site) walkChain() error {
 		}
 	}
 	for _, l := range want {
-		if l.Via != "" {
-			return skipf("the chain goes through %s (helpers and scopes are not converted)", l.Via)
-		}
 		if l.Conditional {
 			return skipf("the chain is built conditionally (%s on some paths only)", l.Method)
 		}
 	}
-	if len(want) != len(links) {
-		return skipf("the chain is built across statements (through a variable or helper)")
+	// Links legacycall found through a helper (not a scope expanded here)
+	// make the two lists differ.
+	same := len(want) == len(links)
+	for i := 0; same && i < len(links); i++ {
+		same = links[i].name == want[i].Method
 	}
-	for i := range links {
-		if links[i].name != want[i].Method {
-			return skipf("the chain is built across statements (through a variable or helper)")
+	if !same {
+		for _, l := range want {
+			if l.Via != "" {
+				return skipf("the chain goes through %s (helpers are not converted)", l.Via)
+			}
 		}
+		return skipf("the chain is built across statements (through a variable or helper)")
 	}
 	if s.tx == nil {
 		switch s.ch.Root.Kind {

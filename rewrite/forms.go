@@ -257,6 +257,18 @@ const (
 // emit wires the replacement statements into the form the legacy result
 // was used in.
 func (s *site) emit(f *form, b builder, hasN bool) error {
+	if len(s.prelude) > 0 {
+		// A scope's statements run first, on their own locals.
+		inner := b
+		b = func(errVar string, es errState, nVar string) ([]string, error) {
+			stmts, err := inner(errVar, es, nVar)
+			if err != nil {
+				return nil, err
+			}
+			return append(append([]string(nil), s.prelude...), stmts...), nil
+		}
+		s.preludeUsed = true
+	}
 	indent := s.indentOf(f.stmt)
 	join := func(stmts []string) string { return strings.Join(stmts, "\n"+indent) }
 	switch f.kind {

@@ -20,7 +20,7 @@ type Conversion struct {
 
 // Conditions shared by the finder rows.
 var (
-	condChain = "every link of the chain is written at the call site (no helper, scope or conditional reassignment) and is one of WithContext, Model, Where, Not, Or, Order, Limit, Offset, Preload (an association name; with conditions, see condPreload)"
+	condChain = "every link of the chain is written at the call site (no helper or conditional reassignment), or in a scope of the same package given to Scopes as a function literal, a function or a call of a scope factory whose arguments are plain values and whose scope only computes on its parameters before returning its chain (applied after the chain's own links, as GORM does), and is one of WithContext, Model, Where, Not, Or, Order, Limit, Offset, Preload (an association name; with conditions, see condPreload)"
 	condWhere = "each condition is a constant string whose SQL (rebuilt exactly as GORM joins Where/Or/Not) parses with PostgreSQL's parser into comparisons, LIKE/ILIKE, IN, BETWEEN, IS [NOT] NULL, AND/OR/NOT over the model's own columns and bound arguments; or a map[string]interface{} literal with constant keys; or a struct literal of the model whose field values are non-zero constants; or primary keys (a number or a slice of numbers)"
 	condNil   = "no bound argument can be nil at run time (GORM binds NULL, which compares as unknown), and no NOT IN runs over a slice that may be empty (GORM writes IS NOT NULL for it)"
 	condOrder = "Order arguments are constant lists of the model's columns with ASC/DESC"

@@ -363,6 +363,10 @@ func (s *scenario) scopes() {
 
 	ps, err = svc.PopularPackages(ctx, 1000, 2, 2)
 	s.checkList(`service.Service.PopularPackages(min 1000, page 2, size 2)`, fmtPkgs(ps), err, nil)
+
+	// Out-of-range size: Paginate clamps it to 20 (LIMIT 0 would be no rows).
+	ps, err = svc.PopularPackages(ctx, 0, 1, 0)
+	s.checkList(`service.Service.PopularPackages(min 0, page 1, size 0)`, fmtPkgs(ps), err, nil)
 }
 
 func (s *scenario) rawSQL() {

@@ -1,0 +1,417 @@
+package rewrite
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strings"
+
+	"golang.org/x/tools/go/types/typeutil"
+
+	"github.com/ormshift/ormshift/analyzers/legacyapi"
+)
+
+// Scopes. GORM keeps the functions given to Scopes and applies them when
+// the statement executes, after every other link of the chain (and the
+// finisher's inline conditions): gorm@v1.31.2 chainable_api.go Scopes,
+// callbacks.go Execute. A scope whose chain can be read statically is
+// expanded in place, its links appended after the chain's own, which is
+// the order GORM applies them in; the condition translator then rebuilds
+// the statement exactly as GORM would.
+//
+// Three forms are expanded, the scope declared in the site's package:
+//   - a function literal: func(db *gorm.DB) *gorm.DB { return db.Where(...) };
+//   - a function: Scopes(Active), func Active(db *gorm.DB) *gorm.DB { return db... };
+//   - a call of a scope factory: Scopes(Paginate(page, size)), whose body is
+//     return func(db *gorm.DB) *gorm.DB { <statements>; return db... }.
+//     The factory's parameters become the call's arguments; when its
+//     statements assign them (Paginate clamps page and size), they run
+//     first on fresh locals initialised from the arguments.
+//
+// Everything else (scopes chosen at run time, from other packages, with
+// statements that do more than compute on the parameters) is left as it is.
+
+// expandScopes returns the links a Scopes call applies, in order.
+func (s *site) expandScopes(call *ast.CallExpr) ([]linkCall, error) {
+	if call.Ellipsis.IsValid() {
+		return nil, skipf("Scopes(%s...): scopes chosen at run time are not converted", s.text(call.Args[len(call.Args)-1]))
+	}
+	var out []linkCall
+	for _, a := range call.Args {
+		ls, err := s.expandScope(ast.Unparen(a))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ls...)
+	}
+	return out, nil
+}
+
+func (s *site) expandScope(a ast.Expr) ([]linkCall, error) {
+	switch x := a.(type) {
+	case *ast.FuncLit:
+		// The literal's body sees the site's variables: its text is valid
+		// at the site as written.
+		body, db, err := s.scopeFunc(x.Type, x.Body)
+		if err != nil {
+			return nil, err
+		}
+		if len(body.List) != 1 {
+			return nil, skipf("a Scopes function literal with statements before its return is not converted")
+		}
+		return s.scopeChain(body.List[0], db, nil)
+	case *ast.Ident, *ast.SelectorExpr:
+		fn, decl, err := s.scopeDecl(a)
+		if err != nil {
+			return nil, err
+		}
+		body, db, err := s.scopeFunc(decl.Type, decl.Body)
+		if err != nil {
+			return nil, err
+		}
+		if len(body.List) != 1 {
+			return nil, skipf("scope %s has statements before its return", fn.Name())
+		}
+		return s.scopeChain(body.List[0], db, fn)
+	case *ast.CallExpr:
+		return s.expandFactory(x)
+	}
+	return nil, skipf("Scopes(%s): only function literals, functions and calls of scope factories of this package are converted", s.text(a))
+}
+
+// scopeDecl finds the declaration of the package-level function a names.
+func (s *site) scopeDecl(a ast.Expr) (*types.Func, *ast.FuncDecl, error) {
+	var id *ast.Ident
+	switch x := a.(type) {
+	case *ast.Ident:
+		id = x
+	case *ast.SelectorExpr:
+		id = x.Sel
+	}
+	fn, _ := s.info.Uses[id].(*types.Func)
+	if fn == nil || fn.Pkg() != s.fs.pkg.Types {
+		return nil, nil, skipf("Scopes(%s): the scope is not a function of this package", s.text(a))
+	}
+	if sig := fn.Signature(); sig.Recv() != nil || sig.TypeParams() != nil {
+		return nil, nil, skipf("Scopes(%s): a method or generic scope is not converted", s.text(a))
+	}
+	for _, f := range s.fs.pkg.Syntax {
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && s.info.Defs[fd.Name] == fn {
+				if fd.Body == nil {
+					return nil, nil, skipf("scope %s has no body", fn.Name())
+				}
+				return fn, fd, nil
+			}
+		}
+	}
+	return nil, nil, skipf("scope %s: declaration not found", fn.Name())
+}
+
+// scopeFunc checks a scope function's signature, func(*gorm.DB) *gorm.DB,
+// and returns its body and its handle parameter.
+func (s *site) scopeFunc(ft *ast.FuncType, body *ast.BlockStmt) (*ast.BlockStmt, types.Object, error) {
+	if ft.Params == nil || len(ft.Params.List) != 1 || len(ft.Params.List[0].Names) != 1 || ft.Results == nil || len(ft.Results.List) != 1 {
+		return nil, nil, skipf("a scope is a func(*gorm.DB) *gorm.DB with a named parameter")
+	}
+	db := s.info.Defs[ft.Params.List[0].Names[0]]
+	if db == nil || !isGormDB(db.Type()) || !isGormDB(s.info.TypeOf(ft.Results.List[0].Type)) {
+		return nil, nil, skipf("a scope is a func(*gorm.DB) *gorm.DB with a named parameter")
+	}
+	return body, db, nil
+}
+
+func isGormDB(t types.Type) bool {
+	p, ok := types.Unalias(t).(*types.Pointer)
+	if !ok {
+		return false
+	}
+	n, ok := types.Unalias(p.Elem()).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "gorm.io/gorm" && n.Obj().Name() == "DB"
+}
+
+// scopeChain reads the return statement of a scope: a chain of GORM calls
+// on the handle parameter db. fn is the scope function (nil for a
+// literal): names in the links must then mean at the site what they mean
+// in fn.
+func (s *site) scopeChain(st ast.Stmt, db types.Object, fn *types.Func) ([]linkCall, error) {
+	ret, ok := st.(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != 1 {
+		return nil, skipf("a scope's last statement is not a return of its chain")
+	}
+	var links []linkCall
+	x := ast.Unparen(ret.Results[0])
+	for {
+		c, ok := x.(*ast.CallExpr)
+		if !ok {
+			break
+		}
+		sel, ok := ast.Unparen(c.Fun).(*ast.SelectorExpr)
+		if !ok {
+			break
+		}
+		m, _ := typeutil.Callee(s.info, c).(*types.Func)
+		_, lm := legacyapi.Resolve(m)
+		if lm == nil {
+			return nil, skipf("scope calls %s, not a GORM method", sel.Sel.Name)
+		}
+		if sel.Sel.Name == "Scopes" {
+			return nil, skipf("a scope that applies scopes itself is not converted")
+		}
+		links = append([]linkCall{{name: sel.Sel.Name, call: c, m: lm}}, links...)
+		x = ast.Unparen(sel.X)
+	}
+	if id, ok := x.(*ast.Ident); !ok || s.info.Uses[id] != db {
+		return nil, skipf("a scope's chain does not start at its handle parameter")
+	}
+	if fn != nil {
+		for _, l := range links {
+			for _, a := range l.call.Args {
+				if err := s.visibleAtSite(a, fn); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return links, nil
+}
+
+// visibleAtSite checks that every name in e other than fn's parameters
+// (which are substituted) denotes at the site what it denotes in fn: a
+// package-level or predeclared name (min, true) not shadowed in the site's
+// function.
+func (s *site) visibleAtSite(e ast.Node, fn *types.Func) error {
+	var err error
+	params := fn.Signature().Params()
+	ast.Inspect(e, func(n ast.Node) bool {
+		id, ok := n.(*ast.Ident)
+		if !ok || err != nil {
+			return err == nil
+		}
+		obj := s.info.Uses[id]
+		if obj == nil {
+			return true // a field name in a selector or composite literal
+		}
+		for i := 0; i < params.Len(); i++ {
+			if params.At(i) == obj {
+				return true
+			}
+		}
+		if obj.Parent() != obj.Pkg().Scope() && obj.Parent() != types.Universe {
+			if _, isField := obj.(*types.Var); isField && obj.(*types.Var).IsField() {
+				return true
+			}
+			err = skipf("scope %s: %s is local to the scope", fn.Name(), id.Name)
+			return false
+		}
+		if sc := s.fs.pkg.Types.Scope().Innermost(s.fin.Pos()); sc != nil {
+			if _, found := sc.LookupParent(id.Name, s.fin.Pos()); found != obj {
+				err = skipf("scope %s: %s means something else at the call site", fn.Name(), id.Name)
+			}
+		}
+		return err == nil
+	})
+	return err
+}
+
+// expandFactory expands Scopes(F(args...)) where F returns a scope
+// literal.
+func (s *site) expandFactory(call *ast.CallExpr) ([]linkCall, error) {
+	fn, decl, err := s.scopeDecl(ast.Unparen(call.Fun))
+	if err != nil {
+		return nil, err
+	}
+	if call.Ellipsis.IsValid() {
+		return nil, skipf("Scopes(%s(...)) with a spread argument list", fn.Name())
+	}
+	if len(decl.Body.List) != 1 {
+		return nil, skipf("scope factory %s has statements before returning its scope", fn.Name())
+	}
+	ret, ok := decl.Body.List[0].(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != 1 {
+		return nil, skipf("scope factory %s does not return a function literal", fn.Name())
+	}
+	lit, ok := ast.Unparen(ret.Results[0]).(*ast.FuncLit)
+	if !ok {
+		return nil, skipf("scope factory %s does not return a function literal", fn.Name())
+	}
+	body, db, err := s.scopeFunc(lit.Type, lit.Body)
+	if err != nil {
+		return nil, err
+	}
+	params := fn.Signature().Params()
+	if params.Len() != len(call.Args) || fn.Signature().Variadic() {
+		return nil, skipf("scope factory %s: variadic parameters are not converted", fn.Name())
+	}
+	for _, a := range call.Args {
+		if !scopePure(s.info, a, nil) {
+			return nil, skipf("Scopes(%s(%s)): an argument that is not a plain value (a call, a receive, ...) is not converted", fn.Name(), s.text(a))
+		}
+	}
+	// The statements before the return may only compute on the
+	// parameters: if/else and assignments to parameters, over the
+	// parameters, constants and min/max.
+	isParam := map[types.Object]bool{}
+	for i := 0; i < params.Len(); i++ {
+		isParam[params.At(i)] = true
+	}
+	stmts := body.List[:len(body.List)-1]
+	assigned := map[types.Object]bool{}
+	for _, st := range stmts {
+		if err := s.scopeStmt(st, isParam, assigned, fn); err != nil {
+			return nil, err
+		}
+		if err := s.visibleAtSite(st, fn); err != nil {
+			return nil, err
+		}
+	}
+	links, err := s.scopeChain(body.List[len(body.List)-1], db, fn)
+	if err != nil {
+		return nil, err
+	}
+	if s.subst == nil {
+		s.subst = map[types.Object]string{}
+	}
+	var locals []string
+	for i := 0; i < params.Len(); i++ {
+		p, arg := params.At(i), call.Args[i]
+		argText := s.text(arg)
+		if !assigned[p] {
+			if _, simple := ast.Unparen(arg).(*ast.Ident); simple {
+				s.subst[p] = argText
+			} else if _, lit := ast.Unparen(arg).(*ast.BasicLit); lit {
+				s.subst[p] = argText
+			} else {
+				s.subst[p] = "(" + argText + ")"
+			}
+			continue
+		}
+		name := s.freshName(p.Name())
+		init := argText
+		if at := s.info.TypeOf(arg); at == nil || !types.Identical(at, p.Type()) {
+			init = types.TypeString(p.Type(), s.fs.qualifier) + "(" + argText + ")"
+		}
+		locals = append(locals, name+" := "+init)
+		s.subst[p] = name
+	}
+	s.prelude = append(s.prelude, locals...)
+	for _, st := range stmts {
+		s.prelude = append(s.prelude, s.reindent(st))
+	}
+	return links, nil
+}
+
+// scopeStmt checks one statement of a scope factory's literal.
+func (s *site) scopeStmt(st ast.Stmt, isParam, assigned map[types.Object]bool, fn *types.Func) error {
+	bad := skipf("scope factory %s: only if/else and assignments to its parameters may come before the return", fn.Name())
+	switch x := st.(type) {
+	case *ast.AssignStmt:
+		if x.Tok == token.DEFINE || len(x.Lhs) != len(x.Rhs) {
+			return bad
+		}
+		for i, l := range x.Lhs {
+			id, ok := l.(*ast.Ident)
+			if !ok || !isParam[s.info.Uses[id]] || !scopePure(s.info, x.Rhs[i], isParam) {
+				return bad
+			}
+			assigned[s.info.Uses[id]] = true
+		}
+		return nil
+	case *ast.IfStmt:
+		if x.Init != nil || !scopePure(s.info, x.Cond, isParam) {
+			return bad
+		}
+		for _, b := range x.Body.List {
+			if err := s.scopeStmt(b, isParam, assigned, fn); err != nil {
+				return err
+			}
+		}
+		if x.Else != nil {
+			return s.scopeStmt(x.Else, isParam, assigned, fn)
+		}
+		return nil
+	case *ast.BlockStmt:
+		for _, b := range x.List {
+			if err := s.scopeStmt(b, isParam, assigned, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return bad
+}
+
+// scopePure: names, constants, field selections, and unary, binary and
+// min/max/conversion expressions over them; with only, the names must be
+// those objects or constants.
+func scopePure(info *types.Info, e ast.Expr, only map[types.Object]bool) bool {
+	ok := true
+	ast.Inspect(e, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case nil:
+		case *ast.Ident:
+			obj := info.Uses[x]
+			switch o := obj.(type) {
+			case *types.Const, *types.Nil, *types.TypeName, *types.Builtin:
+			case *types.Var:
+				if only != nil && !only[o] {
+					ok = false
+				}
+			default:
+				if obj != nil {
+					ok = false
+				}
+			}
+		case *ast.BasicLit, *ast.ParenExpr, *ast.BinaryExpr:
+		case *ast.SelectorExpr:
+			if only != nil {
+				ok = false
+			}
+		case *ast.UnaryExpr:
+			if x.Op == token.ARROW || x.Op == token.AND {
+				ok = false
+			}
+		case *ast.CallExpr:
+			tv := info.Types[x.Fun]
+			if tv.IsType() && len(x.Args) == 1 {
+				break // a conversion
+			}
+			if id, isID := ast.Unparen(x.Fun).(*ast.Ident); isID {
+				if b, isB := info.Uses[id].(*types.Builtin); isB && (b.Name() == "min" || b.Name() == "max") {
+					break
+				}
+			}
+			ok = false
+		default:
+			ok = false
+		}
+		return ok
+	})
+	return ok
+}
+
+// reindent renders a statement of a scope (with the substitutions) for the
+// site: its continuation lines lose the scope's indentation and get the
+// site's. emit indents the first line.
+func (s *site) reindent(st ast.Stmt) string {
+	text := s.text(st)
+	lines := strings.Split(text, "\n")
+	if len(lines) == 1 {
+		return text
+	}
+	fs, err := s.rw.fileOf(s.fs.pkg, st.Pos())
+	if err != nil {
+		return text
+	}
+	off := fs.off(st.Pos())
+	ls := off
+	for ls > 0 && fs.src[ls-1] != '\n' {
+		ls--
+	}
+	scopeIndent := string(fs.src[ls:off])
+	siteIndent := s.indentOf(s.fin)
+	for i := 1; i < len(lines); i++ {
+		lines[i] = siteIndent + strings.TrimPrefix(lines[i], scopeIndent)
+	}
+	return strings.Join(lines, "\n")
+}
