@@ -182,6 +182,7 @@ func (w *WriteExperiment[T]) Run(ctx context.Context, control WriteControl[T], c
 	}()
 	pool := &controlPool{tx: sqlTx, conn: conn, db: w.db, bk: bk, singleTx: w.cfg.singleTx}
 	ctl, stats := runControlOn(ctx, pid, func(ctx context.Context) (T, error) {
+		ctx = withControlPool(ctx, pool) // for handles with the Router plugin
 		g := w.gdb.Session(&gorm.Session{NewDB: true, Context: ctx})
 		g.Statement.ConnPool = pool
 		return control(ctx, g)

@@ -775,14 +775,21 @@ func (e *env) checkConnections(t *testing.T) {
 }
 
 // TestStoreOperations covers pkgpulse's older data-access package, which
-// uses a package-level *gorm.DB. For the write, the control points
-// store.DB at the shim's transaction for the duration of the call: fine in
-// this sequential test; production code must take the handle as a
-// parameter before a write experiment can wrap it.
+// uses a package-level *gorm.DB. The handle gets the dualrun.Router plugin
+// (the one wiring step): under a write experiment, its statements made
+// with the control's context go to the shim's transaction, so the legacy
+// function runs unchanged.
 func TestStoreOperations(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	store.DB = e.gdb
+	global, err := gorm.Open(postgres.New(postgres.Config{Conn: e.sql}), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := global.Use(dualrun.Router()); err != nil {
+		t.Fatal(err)
+	}
+	store.DB = global
 	cmp := dualrun.Equal[any](dualrun.WithColumns(dualrun.RegistryColumns(e.orm.Registry())), dualrun.TimePrecision(time.Microsecond))
 	reads := []struct {
 		name      string
@@ -811,10 +818,7 @@ func TestStoreOperations(t *testing.T) {
 		e.verdict(t)
 	}
 	exp := e.write("store.RenamePackage")
-	_, err := exp.Run(ctx, func(ctx context.Context, tx *gorm.DB) (any, error) {
-		old := store.DB
-		store.DB = tx
-		defer func() { store.DB = old }()
+	_, err = exp.Run(ctx, func(ctx context.Context, _ *gorm.DB) (any, error) {
 		return store.RenamePackage(ctx, "is-odd", "is-uneven")
 	}, func(ctx context.Context, tx pgx.Tx) (any, error) {
 		em := e.orm.ForkOn(tx)
