@@ -263,6 +263,32 @@ func (rw *rewriter) convert(fs *fileState, ch *legacycall.Chain, conv *legacyapi
 	return &s.res, nil
 }
 
+// gormLinks reads the chain of GORM method calls that x is, innermost
+// first, and returns them with the expression they start from (the
+// handle, or the first call that is not a GORM method).
+func (s *site) gormLinks(x ast.Expr) ([]linkCall, ast.Expr) {
+	x = ast.Unparen(x)
+	var links []linkCall
+	for {
+		c, ok := x.(*ast.CallExpr)
+		if !ok {
+			break
+		}
+		sel, ok := ast.Unparen(c.Fun).(*ast.SelectorExpr)
+		if !ok {
+			break
+		}
+		fn, _ := s.info.Uses[sel.Sel].(*types.Func)
+		_, m := legacyapi.Resolve(fn)
+		if m == nil {
+			break
+		}
+		links = append([]linkCall{{name: sel.Sel.Name, call: c, m: m}}, links...)
+		x = ast.Unparen(sel.X)
+	}
+	return links, x
+}
+
 // walkChain collects the links written in the finisher's receiver and
 // checks they are all the chain legacycall saw.
 func (s *site) walkChain() error {
@@ -270,25 +296,7 @@ func (s *site) walkChain() error {
 	if !ok {
 		return skipf("finisher is not a method call")
 	}
-	x := ast.Unparen(sel.X)
-	var links []linkCall
-	for {
-		c, ok := x.(*ast.CallExpr)
-		if !ok {
-			break
-		}
-		csel, ok := ast.Unparen(c.Fun).(*ast.SelectorExpr)
-		if !ok {
-			break
-		}
-		fn, _ := s.info.Uses[csel.Sel].(*types.Func)
-		_, m := legacyapi.Resolve(fn)
-		if m == nil {
-			break
-		}
-		links = append([]linkCall{{name: csel.Sel.Name, call: c, m: m}}, links...)
-		x = ast.Unparen(csel.X)
-	}
+	links, x := s.gormLinks(sel.X)
 	s.root = x
 	// Scopes are expanded: in the order written to compare with what
 	// legacycall saw, the chain's own links first for GORM's order.

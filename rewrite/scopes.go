@@ -5,10 +5,6 @@ import (
 	"go/token"
 	"go/types"
 	"strings"
-
-	"golang.org/x/tools/go/types/typeutil"
-
-	"github.com/ormshift/ormshift/analyzers/legacyapi"
 )
 
 // Scopes. GORM keeps the functions given to Scopes and applies them when
@@ -139,27 +135,14 @@ func (s *site) scopeChain(st ast.Stmt, db types.Object, fn *types.Func) ([]linkC
 	if !ok || len(ret.Results) != 1 {
 		return nil, skipf("a scope's last statement is not a return of its chain")
 	}
-	var links []linkCall
-	x := ast.Unparen(ret.Results[0])
-	for {
-		c, ok := x.(*ast.CallExpr)
-		if !ok {
-			break
-		}
-		sel, ok := ast.Unparen(c.Fun).(*ast.SelectorExpr)
-		if !ok {
-			break
-		}
-		m, _ := typeutil.Callee(s.info, c).(*types.Func)
-		_, lm := legacyapi.Resolve(m)
-		if lm == nil {
-			return nil, skipf("scope calls %s, not a GORM method", sel.Sel.Name)
-		}
-		if sel.Sel.Name == "Scopes" {
+	links, x := s.gormLinks(ret.Results[0])
+	for _, l := range links {
+		if l.name == "Scopes" {
 			return nil, skipf("a scope that applies scopes itself is not converted")
 		}
-		links = append([]linkCall{{name: sel.Sel.Name, call: c, m: lm}}, links...)
-		x = ast.Unparen(sel.X)
+	}
+	if c, ok := x.(*ast.CallExpr); ok {
+		return nil, skipf("scope calls %s, not a GORM method", s.text(c.Fun))
 	}
 	if id, ok := x.(*ast.Ident); !ok || s.info.Uses[id] != db {
 		return nil, skipf("a scope's chain does not start at its handle parameter")
