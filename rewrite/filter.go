@@ -1076,6 +1076,11 @@ func (t *translator) param(p *pg_query.ParamRef, list bool) (string, error) {
 	if v.typ == nil {
 		return "", skipf("argument %s of unknown type", v.src)
 	}
+	if n, ok := types.Unalias(deref(v.typ)).(*types.Named); ok && n.Obj().Pkg() != nil && strings.HasPrefix(n.Obj().Pkg().Path(), "gorm.io/gorm") {
+		// A *gorm.DB is a subquery, a clause.Expr or gorm.Expr SQL text:
+		// GORM renders them into the statement, they are not values.
+		return "", skipf("argument %s is a GORM %s (a subquery or SQL expression), not a value", v.src, n.Obj().Name())
+	}
 	isSlice := false
 	if s, ok := v.typ.Underlying().(*types.Slice); ok && !isByteSlice(s) && !isValuer(v.typ) {
 		isSlice = true

@@ -1,9 +1,11 @@
 package rewrite
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strconv"
 	"strings"
 )
 
@@ -25,7 +27,12 @@ import (
 //     first on fresh locals initialised from the arguments.
 //
 // Everything else (scopes chosen at run time, from other packages, with
-// statements that do more than compute on the parameters) is left as it is.
+// statements that do more than compute on the parameters) is left as it is,
+// and so are the links a finisher reads or adds before Execute runs the
+// scopes, where appending the scope's links is not GORM's order: an Order
+// with First/Last (their primary key order comes first), conditions next
+// to an Or with inline conditions (those join the WHERE first), Select or
+// Distinct with Pluck/Count, Attrs/Assign (FirstOrCreate reads them first).
 
 // expandScopes returns the links a Scopes call applies, in order.
 func (s *site) expandScopes(call *ast.CallExpr) ([]linkCall, error) {
@@ -40,8 +47,42 @@ func (s *site) expandScopes(call *ast.CallExpr) ([]linkCall, error) {
 		}
 		out = append(out, ls...)
 	}
+	// What a finisher does before Execute runs the scopes: the scope's
+	// links come after it, not after the chain's own links only.
+	inline := len(s.fin.Args) > 1 && inlineCondOps[s.ch.Op]
+	chainOr := false
+	if sel, ok := ast.Unparen(s.fin.Fun).(*ast.SelectorExpr); ok {
+		own, _ := s.gormLinks(sel.X)
+		for _, l := range own {
+			chainOr = chainOr || l.name == "Or"
+		}
+	}
+	for _, l := range out {
+		switch {
+		case l.name == "Order" && (s.ch.Op == "First" || s.ch.Op == "Last"):
+			// First/Last order by the primary key, then the scope's Order.
+			return nil, skipf("a scope's Order comes after %s's primary key order in GORM", s.ch.Op)
+		case inline && (l.name == "Or" || (chainOr && (l.name == "Where" || l.name == "Not"))):
+			// The inline conditions join the WHERE before the scope's
+			// conditions: next to an Or, the order changes the result
+			// (clause.Where.Build moves the first non-Or condition first).
+			return nil, skipf("a scope's %s with an Or and inline conditions of %s (GORM adds them before the scope runs)", l.name, s.ch.Op)
+		case (l.name == "Distinct" || l.name == "Select") && (s.ch.Op == "Pluck" || s.ch.Op == "Count"):
+			// Pluck and Count build their SELECT from the receiver's
+			// Selects/Distinct before the scopes run.
+			return nil, skipf("%s in a scope with %s (GORM builds the SELECT before the scopes run)", l.name, s.ch.Op)
+		case l.name == "Attrs" || l.name == "Assign":
+			// FirstOrCreate reads them before the scopes run: GORM ignores
+			// them.
+			return nil, skipf("%s in a scope (GORM's FirstOrCreate reads it before the scopes run)", l.name)
+		}
+	}
 	return out, nil
 }
+
+// inlineCondOps are the finishers whose arguments after the first are
+// inline conditions.
+var inlineCondOps = map[string]bool{"Find": true, "First": true, "Take": true, "Last": true, "Delete": true, "FirstOrCreate": true, "FirstOrInit": true}
 
 func (s *site) expandScope(a ast.Expr) ([]linkCall, error) {
 	switch x := a.(type) {
@@ -146,6 +187,20 @@ func (s *site) scopeChain(st ast.Stmt, db types.Object, fn *types.Func) ([]linkC
 	}
 	if id, ok := x.(*ast.Ident); !ok || s.info.Uses[id] != db {
 		return nil, skipf("a scope's chain does not start at its handle parameter")
+	}
+	for _, l := range links {
+		for _, a := range l.call.Args {
+			uses := false
+			ast.Inspect(a, func(n ast.Node) bool {
+				if id, ok := n.(*ast.Ident); ok && s.info.Uses[id] == db {
+					uses = true
+				}
+				return !uses
+			})
+			if uses {
+				return nil, skipf("a scope's %s uses its handle parameter %s, which the call site does not have", l.name, db.Name())
+			}
+		}
 	}
 	if fn != nil {
 		for _, l := range links {
@@ -255,26 +310,38 @@ func (s *site) expandFactory(call *ast.CallExpr) ([]linkCall, error) {
 	if s.subst == nil {
 		s.subst = map[types.Object]string{}
 	}
+	if params.Len() > 0 {
+		if _, twice := s.subst[params.At(0)]; twice {
+			// Its links are written out after every scope is expanded,
+			// with one substitution per parameter.
+			return nil, skipf("scope factory %s is applied twice in one chain", fn.Name())
+		}
+	}
 	var locals []string
 	for i := 0; i < params.Len(); i++ {
 		p, arg := params.At(i), call.Args[i]
 		argText := s.text(arg)
-		if !assigned[p] {
-			if _, simple := ast.Unparen(arg).(*ast.Ident); simple {
-				s.subst[p] = argText
-			} else if _, lit := ast.Unparen(arg).(*ast.BasicLit); lit {
-				s.subst[p] = argText
-			} else {
-				s.subst[p] = "(" + argText + ")"
+		// A constant argument (3 for a float64 parameter) or one of
+		// another type gets the parameter's type, as the call gives it.
+		tv := s.info.Types[arg]
+		converted := tv.Value != nil || tv.IsNil() || tv.Type == nil || !types.Identical(tv.Type, p.Type())
+		if converted {
+			conv, err := s.typeText(p.Type())
+			if err != nil {
+				return nil, skipf("scope factory %s: parameter %s: %v", fn.Name(), p.Name(), err)
 			}
+			argText = conv + "(" + argText + ")"
+		}
+		if !assigned[p] {
+			_, simple := ast.Unparen(arg).(*ast.Ident)
+			if !converted && !simple {
+				argText = "(" + argText + ")"
+			}
+			s.subst[p] = argText
 			continue
 		}
-		name := s.freshName(p.Name())
-		init := argText
-		if at := s.info.TypeOf(arg); at == nil || !types.Identical(at, p.Type()) {
-			init = types.TypeString(p.Type(), s.fs.qualifier) + "(" + argText + ")"
-		}
-		locals = append(locals, name+" := "+init)
+		name := s.scopeLocal(p.Name())
+		locals = append(locals, name+" := "+argText)
 		s.subst[p] = name
 	}
 	s.prelude = append(s.prelude, locals...)
@@ -397,4 +464,86 @@ func (s *site) reindent(st ast.Stmt) string {
 		lines[i] = siteIndent + strings.TrimPrefix(lines[i], scopeIndent)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// typeText writes t for a conversion at the site: parenthesised when it
+// starts with an operator (*T, func, chan), and only when every package it
+// names is imported by the site's file.
+func (s *site) typeText(t types.Type) (string, error) {
+	var missing string
+	text := types.TypeString(t, func(p *types.Package) string {
+		if p == s.fs.pkg.Types {
+			return ""
+		}
+		for _, im := range s.fs.file.Imports {
+			if path, _ := strconv.Unquote(im.Path.Value); path == p.Path() {
+				return s.fs.qualifier(p)
+			}
+		}
+		missing = p.Path()
+		return p.Name()
+	})
+	if missing != "" {
+		return "", fmt.Errorf("its type needs %s, which the call site's file does not import", missing)
+	}
+	if strings.HasPrefix(text, "*") || strings.HasPrefix(text, "func") || strings.HasPrefix(text, "chan") || strings.HasPrefix(text, "<-") {
+		text = "(" + text + ")"
+	}
+	return text, nil
+}
+
+// scopeLocal picks the name of a local holding a factory's argument: a
+// fresh name of the site's function that is not one a scope of the chain
+// refers to at package level (the local would capture it), nor one the
+// conversion or the file's imports use (em, err, uow, models, ...).
+func (s *site) scopeLocal(base string) string {
+	avoid := map[string]bool{"em": true, "err": true, "uow": true, "ctx": true, "found": true, "row": true}
+	for _, im := range s.fs.file.Imports {
+		if pn := s.info.PkgNameOf(im); pn != nil {
+			avoid[pn.Name()] = true
+		}
+	}
+	collect := func(n ast.Node) {
+		if n == nil {
+			return
+		}
+		ast.Inspect(n, func(x ast.Node) bool {
+			if id, ok := x.(*ast.Ident); ok {
+				if obj := s.info.Uses[id]; obj != nil && (obj.Parent() == types.Universe || (obj.Pkg() != nil && obj.Parent() == obj.Pkg().Scope())) {
+					avoid[id.Name] = true
+				}
+				if _, ok := s.info.Uses[id].(*types.PkgName); ok {
+					avoid[id.Name] = true
+				}
+			}
+			return true
+		})
+	}
+	if sel, ok := ast.Unparen(s.fin.Fun).(*ast.SelectorExpr); ok {
+		links, _ := s.gormLinks(sel.X)
+		for _, l := range links {
+			if l.name != "Scopes" {
+				continue
+			}
+			for _, a := range l.call.Args {
+				switch x := ast.Unparen(a).(type) {
+				case *ast.FuncLit:
+					collect(x.Body)
+				case *ast.Ident, *ast.SelectorExpr:
+					if _, d, err := s.scopeDecl(x); err == nil {
+						collect(d.Body)
+					}
+				case *ast.CallExpr:
+					if _, d, err := s.scopeDecl(ast.Unparen(x.Fun)); err == nil {
+						collect(d.Body)
+					}
+				}
+			}
+		}
+	}
+	for {
+		if name := s.freshName(base); !avoid[name] {
+			return name
+		}
+	}
 }
