@@ -1,6 +1,9 @@
 package uow
 
-import "reflect"
+import (
+	"reflect"
+	"unsafe"
+)
 
 // Allocation in chunks. A unit of work handling thousands of entities
 // would otherwise allocate one object per entity for each of: the entity
@@ -17,9 +20,36 @@ type structSlab struct {
 	typ  reflect.Type
 	buf  reflect.Value // []typ
 	next int
+	// withSpans: each chunk comes with a slabSpan (entries parallel to
+	// the values), span being the current chunk's.
+	withSpans bool
+	span      *slabSpan
 }
 
-// alloc returns a pointer (a reflect.Value of type *typ) to a zero value.
+// slabSpan is one chunk of loaded entities of a type together with a
+// parallel chunk of entries: the entry of the entity at index i of the
+// chunk is entries[i]. The identity map finds it from the entity's address
+// and the chunk's bounds (metaIndex.spanOf), so loading an entity needs no
+// map insert (nor allocation) for its entry.
+type slabSpan struct {
+	base    unsafe.Pointer // the chunk's first value (keeps the chunk alive)
+	size    uintptr        // size of one value, > 0
+	n       int            // number of values
+	entries []entry        // entries[i]: the slot of value i; used only if its meta is set
+}
+
+// contains reports whether p points into the chunk.
+func (s *slabSpan) contains(p unsafe.Pointer) bool {
+	off := uintptr(p) - uintptr(s.base) // wraps around (huge) below base
+	return off < s.size*uintptr(s.n)
+}
+
+// slot is the entry slot of the value at p (contains(p) holds).
+func (s *slabSpan) slot(p unsafe.Pointer) *entry {
+	return &s.entries[(uintptr(p)-uintptr(s.base))/s.size]
+}
+
+// alloc returns a zero value (addressable, a reflect.Value of type typ).
 // want is how many more values the caller expects to need (a hint for the
 // chunk size).
 func (s *structSlab) alloc(want int) reflect.Value {
@@ -36,16 +66,20 @@ func (s *structSlab) alloc(want int) reflect.Value {
 		}
 		s.buf = reflect.MakeSlice(reflect.SliceOf(s.typ), n, n)
 		s.next = 0
+		if s.withSpans {
+			s.span = &slabSpan{base: s.buf.Index(0).Addr().UnsafePointer(), size: s.typ.Size(), n: n, entries: make([]entry, n)}
+		}
 	}
-	p := s.buf.Index(s.next).Addr()
+	v := s.buf.Index(s.next) // addressable, and no pointer type to look up
 	s.next++
-	return p
+	return v
 }
 
 // allocator groups the slabs of an EntityManager (entities and
 // snapshots) or of one flush (working copies).
 type allocator struct {
 	structs map[*Entity]*structSlab
+	loaded  map[*Entity]*structSlab // entities loaded from rows, with spans
 	snaps   []snapshot
 	entries []entry
 	anys    []any
@@ -60,6 +94,7 @@ func (a *allocator) entry() *entry {
 	return en
 }
 
+// new returns a zero value (addressable) of meta's type.
 func (a *allocator) new(meta *Entity, want int) reflect.Value {
 	if a.structs == nil {
 		a.structs = map[*Entity]*structSlab{}
@@ -70,6 +105,21 @@ func (a *allocator) new(meta *Entity, want int) reflect.Value {
 		a.structs[meta] = s
 	}
 	return s.alloc(want)
+}
+
+// newLoaded returns a zero value (addressable) for a row being loaded and
+// the span of its chunk (nil for a zero-size type, whose values share one
+// address).
+func (a *allocator) newLoaded(meta *Entity, want int) (reflect.Value, *slabSpan) {
+	if a.loaded == nil {
+		a.loaded = map[*Entity]*structSlab{}
+	}
+	s := a.loaded[meta]
+	if s == nil {
+		s = &structSlab{typ: meta.Type, withSpans: meta.Type.Size() > 0}
+		a.loaded[meta] = s
+	}
+	return s.alloc(want), s.span
 }
 
 func (a *allocator) snapshot() *snapshot {

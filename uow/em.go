@@ -1,10 +1,13 @@
 package uow
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 	"unsafe"
@@ -12,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-type entryState int
+type entryState uint8
 
 const (
 	stateNew entryState = iota + 1
@@ -20,16 +23,20 @@ const (
 	stateRemoved
 )
 
-// entry is the EntityManager's bookkeeping for one entity.
+// entry is the EntityManager's bookkeeping for one entity, kept small (one
+// per managed entity): the entity is held as a *T only, its T being
+// derived from that (val).
 type entry struct {
 	meta  *Entity
-	ptr   reflect.Value // *T
-	val   reflect.Value // T (addressable)
-	state entryState
+	ptr   reflect.Value               // *T; the zero Value for a placeholder of a key
 	snap  *snapshot                   // columns at load / last flush; nil when new
 	coll  map[*Relation]map[ekey]bool // many-to-many: target keys at load / last flush (only for loaded collections)
 	key   ekey                        // identity key, zero when new with a generated key
 	seq   int
+	state entryState // next to inSlot: both fit in one word
+	// inSlot: this entry is a slot of a slabSpan and maps its entity's
+	// address in the identity map (see metaIndex).
+	inSlot bool
 }
 
 // metaIndex is the identity map of one entity type: entities by address,
@@ -38,11 +45,19 @@ type entry struct {
 // maps hash fastest; two entities may share an address only if they are of
 // different types (a struct-valued relation as the first field of another
 // entity).
+//
+// By address, entities loaded from rows (allocated in chunks, see
+// slabSpan) are found through the entry slots parallel to their chunk,
+// which saves a map insert per loaded entity; other entities (the user's)
+// are in ptrs. An address has at most one entry: in its slot (inSlot set)
+// or in ptrs.
 type metaIndex struct {
-	ptrs  map[unsafe.Pointer]*entry
-	ints  map[int64]*entry
-	other map[ekey]*entry
-	room  int // capacity ptrs and ints were made with (reserve)
+	ptrs   map[unsafe.Pointer]*entry
+	spans  []*slabSpan // chunks of loaded entities, by base address
+	nSlots int         // entries with inSlot set
+	ints   map[int64]*entry
+	other  map[ekey]*entry
+	room   int // capacity ints was made with (reserve)
 }
 
 // idx returns the index of meta, created on first use.
@@ -53,6 +68,82 @@ func (em *EntityManager) idx(meta *Entity) *metaIndex {
 		em.index[meta] = x
 	}
 	return x
+}
+
+// addSpan registers a chunk of loaded entities (idempotent).
+func (x *metaIndex) addSpan(s *slabSpan) {
+	i, found := slices.BinarySearchFunc(x.spans, s, func(a, b *slabSpan) int {
+		return cmp.Compare(uintptr(a.base), uintptr(b.base))
+	})
+	if !found {
+		x.spans = slices.Insert(x.spans, i, s)
+	}
+}
+
+// spanOf returns the chunk of loaded entities p points into, or nil.
+func (x *metaIndex) spanOf(p unsafe.Pointer) *slabSpan {
+	spans := x.spans
+	// The last span whose base is at or below p.
+	i := sort.Search(len(spans), func(i int) bool { return uintptr(spans[i].base) > uintptr(p) }) - 1
+	if i >= 0 && spans[i].contains(p) {
+		return spans[i]
+	}
+	return nil
+}
+
+// getPtr returns the entry of the entity at p, or nil.
+func (x *metaIndex) getPtr(p unsafe.Pointer) *entry {
+	if s := x.spanOf(p); s != nil {
+		if en := s.slot(p); en.inSlot {
+			return en
+		}
+	}
+	return x.ptrs[p]
+}
+
+// setPtr maps p to en: in p's slot when en is that slot, else in ptrs.
+func (x *metaIndex) setPtr(p unsafe.Pointer, en *entry) {
+	if s := x.spanOf(p); s != nil {
+		slot := s.slot(p)
+		if slot == en {
+			if !slot.inSlot {
+				slot.inSlot = true
+				x.nSlots++
+			}
+			delete(x.ptrs, p)
+			return
+		}
+		x.clearSlot(slot)
+	}
+	x.ptrs[p] = en
+}
+
+// delPtr unmaps p.
+func (x *metaIndex) delPtr(p unsafe.Pointer) {
+	if s := x.spanOf(p); s != nil {
+		x.clearSlot(s.slot(p))
+	}
+	delete(x.ptrs, p)
+}
+
+func (x *metaIndex) clearSlot(slot *entry) {
+	if slot.inSlot {
+		slot.inSlot = false
+		x.nSlots--
+	}
+}
+
+// newEntry returns the entry to use for a new entity at p: its slot when p
+// is a loaded entity whose slot was never used, else a fresh one from a.
+// (A slot is used once only: an entry forgotten inside Transactional may
+// be restored by a rollback, so it is never recycled for another.)
+func (x *metaIndex) newEntry(a *allocator, p unsafe.Pointer) *entry {
+	if s := x.spanOf(p); s != nil {
+		if slot := s.slot(p); slot.meta == nil {
+			return slot
+		}
+	}
+	return a.entry()
 }
 
 func (x *metaIndex) get(k ekey) *entry {
@@ -92,18 +183,31 @@ func (em *EntityManager) delID(meta *Entity, k ekey) { em.idx(meta).del(k) }
 // byPtr returns the entry of the entity of type meta at rv (a pointer).
 func (em *EntityManager) byPtr(meta *Entity, rv reflect.Value) *entry {
 	if x := em.index[meta]; x != nil {
-		return x.ptrs[rv.UnsafePointer()]
+		return x.getPtr(rv.UnsafePointer())
 	}
 	return nil
 }
 
-func (en *entry) addr() unsafe.Pointer { return en.ptr.UnsafePointer() }
+func (en *entry) addr() unsafe.Pointer {
+	if !en.ptr.IsValid() {
+		return nil
+	}
+	return en.ptr.UnsafePointer()
+}
+
+// val is the entity as an addressable T; the zero Value for a placeholder.
+func (en *entry) val() reflect.Value {
+	if !en.ptr.IsValid() {
+		return reflect.Value{}
+	}
+	return en.ptr.Elem()
+}
 
 // size is the number of entities in the identity map.
 func (em *EntityManager) size() int {
 	n := 0
 	for _, x := range em.index {
-		n += len(x.ptrs)
+		n += len(x.ptrs) + x.nSlots
 	}
 	return n
 }
@@ -111,6 +215,13 @@ func (em *EntityManager) size() int {
 // each calls fn for every entity in the identity map, in no order.
 func (em *EntityManager) each(fn func(en *entry)) {
 	for _, x := range em.index {
+		for _, s := range x.spans {
+			for i := range s.entries {
+				if en := &s.entries[i]; en.inSlot {
+					fn(en)
+				}
+			}
+		}
 		for _, en := range x.ptrs {
 			fn(en)
 		}
@@ -231,35 +342,35 @@ func (em *EntityManager) add(meta *Entity, rv reflect.Value, st entryState) *ent
 // addKeyed is add with the key of a managed entity already computed.
 func (em *EntityManager) addKeyed(meta *Entity, rv reflect.Value, st entryState, k ekey) *entry {
 	em.seq++
-	en := em.mem.entry()
-	*en = entry{meta: meta, ptr: rv, val: rv.Elem(), state: st, seq: em.seq}
+	x := em.idx(meta)
+	p := rv.UnsafePointer()
+	en := x.newEntry(&em.mem, p)
+	// en is zero (entries are never recycled): set only what is not.
+	en.meta, en.ptr, en.state, en.seq = meta, rv, st, em.seq
 	em.remember(en) // not mapped yet: a rollback of Transactional unmaps it
-	em.idx(meta).ptrs[rv.UnsafePointer()] = en
+	x.setPtr(p, en)
 	if st == stateManaged {
 		en.key = k
-		em.setID(meta, en.key, en)
-		en.snap = takeSnapshotIn(&em.mem, meta, en.val)
+		x.set(en.key, en)
+		en.snap = takeSnapshotIn(&em.mem, meta, en.val())
 	}
 	return en
 }
 
-// reserve makes room in meta's identity maps for n more entities at once,
-// rather than letting them grow step by step during a large load.
+// reserve makes room in meta's key map for n more entities at once,
+// rather than letting it grow step by step during a large load (loaded
+// entities are found by address through their chunk: no map to grow).
 func (em *EntityManager) reserve(meta *Entity, n int) {
 	x := em.idx(meta)
-	need := len(x.ptrs) + n
+	need := len(x.ints) + n
 	if n < 256 || need <= x.room {
 		return
 	}
-	ptrs := make(map[unsafe.Pointer]*entry, need)
-	for k, v := range x.ptrs {
-		ptrs[k] = v
-	}
-	ints := make(map[int64]*entry, len(x.ints)+n)
+	ints := make(map[int64]*entry, need)
 	for k, v := range x.ints {
 		ints[k] = v
 	}
-	x.ptrs, x.ints, x.room = ptrs, ints, need
+	x.ints, x.room = ints, need
 }
 
 // Remove marks entities for deletion at the next Flush. A new entity that
@@ -299,7 +410,7 @@ func (em *EntityManager) Remove(entities ...any) error {
 
 func (em *EntityManager) forget(en *entry) {
 	em.remember(en)
-	delete(em.idx(en.meta).ptrs, en.addr())
+	em.idx(en.meta).delPtr(en.addr())
 	if en.key.valid() {
 		if em.lookupID(en.meta, en.key) == en {
 			em.delID(en.meta, en.key)
@@ -352,19 +463,19 @@ func (em *EntityManager) remember(en *entry) {
 			coll[r] = set // sets are replaced, never edited in place
 		}
 	}
-	inPtr := em.idx(en.meta).ptrs[ptr] == en
+	inPtr := em.idx(en.meta).getPtr(ptr) == en
 	inIDs := key.valid() && em.lookupID(en.meta, key) == en
 	em.undo = append(em.undo, func() {
 		x := em.idx(en.meta)
-		if x.ptrs[ptr] == en {
-			delete(x.ptrs, ptr)
+		if x.getPtr(ptr) == en {
+			x.delPtr(ptr)
 		}
 		if en.key.valid() && em.lookupID(en.meta, en.key) == en {
 			em.delID(en.meta, en.key)
 		}
 		en.state, en.snap, en.key, en.coll = state, snap, key, coll
 		if inPtr {
-			x.ptrs[ptr] = en
+			x.setPtr(ptr, en)
 		}
 		if inIDs {
 			em.setID(en.meta, key, en)
@@ -460,7 +571,7 @@ func (em *EntityManager) Refresh(ctx context.Context, entity any) error {
 	en.state = stateManaged
 	en.key = k
 	em.setID(meta, k, en)
-	en.snap = takeSnapshotIn(&em.mem, meta, en.val)
+	en.snap = takeSnapshotIn(&em.mem, meta, en.val())
 	return nil
 }
 
@@ -597,6 +708,9 @@ func (k ekey) String() string { return fmt.Sprint(k.value()) }
 // column is zero (a new entity whose key the database will generate).
 func keyOf(meta *Entity, v reflect.Value) (ekey, bool) {
 	if len(meta.PrimaryKey) == 1 {
+		if k, ok := plainIntKey(meta.PrimaryKey[0], v); ok {
+			return k, k.valid()
+		}
 		fv := v.FieldByIndex(meta.PrimaryKey[0].Index)
 		if fv.IsZero() {
 			return ekey{}, false
@@ -640,4 +754,39 @@ func normKey(v reflect.Value) ekey {
 		return ekey{x: v.Interface()}
 	}
 	return ekey{s: fmt.Sprintf("%v", v.Interface())}
+}
+
+// plainIntKey is normKey of field f of the entity value v when f is a
+// plain integer field (Field.dst) and v addressable, read at the field's
+// offset without reflection (keys are read for every row loaded); ok is
+// false otherwise.
+func plainIntKey(f *Field, v reflect.Value) (k ekey, ok bool) {
+	if f.dst < dstInt || f.dst > dstUint8 || !v.CanAddr() {
+		return ekey{}, false
+	}
+	p := unsafe.Add(unsafe.Pointer(v.UnsafeAddr()), f.offset)
+	var u uint64
+	switch f.dst {
+	case dstInt:
+		return ekey{n: int64(*(*int)(p))}, true
+	case dstInt64:
+		return ekey{n: *(*int64)(p)}, true
+	case dstInt32:
+		return ekey{n: int64(*(*int32)(p))}, true
+	case dstInt16:
+		return ekey{n: int64(*(*int16)(p))}, true
+	case dstInt8:
+		return ekey{n: int64(*(*int8)(p))}, true
+	case dstUint:
+		u = uint64(*(*uint)(p))
+	case dstUint64:
+		u = *(*uint64)(p)
+	case dstUint32:
+		u = uint64(*(*uint32)(p))
+	case dstUint16:
+		u = uint64(*(*uint16)(p))
+	case dstUint8:
+		u = uint64(*(*uint8)(p))
+	}
+	return ekey{n: int64(u), u: u > 1<<63-1}, true
 }

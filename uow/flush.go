@@ -103,13 +103,13 @@ func (o *op) value() reflect.Value {
 	if o.work.IsValid() {
 		return o.work
 	}
-	return o.en.val
+	return o.en.val()
 }
 
 func (o *op) writable() reflect.Value {
 	if !o.work.IsValid() {
-		o.work = o.mem.new(o.en.meta, 0).Elem()
-		o.work.Set(o.en.val)
+		o.work = o.mem.new(o.en.meta, 0)
+		o.work.Set(o.en.val())
 	}
 	return o.work
 }
@@ -171,7 +171,7 @@ func mergeCopy(ex *entry, cp reflect.Value) {
 			continue
 		}
 		if ex.snap.changed(f, cp) {
-			ex.val.FieldByIndex(f.Index).Set(cp.FieldByIndex(f.Index))
+			ex.val().FieldByIndex(f.Index).Set(cp.FieldByIndex(f.Index))
 		}
 	}
 }
@@ -184,7 +184,7 @@ func (em *EntityManager) syncCopies() {
 			if rel.elemPtr {
 				continue
 			}
-			for _, rv := range relatedValues(en.val.FieldByIndex(rel.Index)) {
+			for _, rv := range relatedValues(en.val().FieldByIndex(rel.Index)) {
 				if em.byPtr(rel.Target, rv) != nil {
 					continue // the element is itself the managed entity
 				}
@@ -194,7 +194,7 @@ func (em *EntityManager) syncCopies() {
 				}
 				if ex := em.lookupID(rel.Target, k); ex != nil && ex.state == stateManaged {
 					for _, f := range rel.Target.Fields {
-						rv.Elem().FieldByIndex(f.Index).Set(ex.val.FieldByIndex(f.Index))
+						rv.Elem().FieldByIndex(f.Index).Set(ex.val().FieldByIndex(f.Index))
 					}
 				}
 			}
@@ -250,7 +250,7 @@ func (em *EntityManager) buildPlan() (*plan, error) {
 	for i := 0; i < len(queue); i++ {
 		en := queue[i]
 		for _, rel := range en.meta.Relations {
-			for _, rv := range relatedValues(en.val.FieldByIndex(rel.Index)) {
+			for _, rv := range relatedValues(en.val().FieldByIndex(rel.Index)) {
 				te := em.byPtr(rel.Target, rv)
 				if te == nil {
 					if k, ok := keyOf(rel.Target, rv.Elem()); ok {
@@ -261,7 +261,7 @@ func (em *EntityManager) buildPlan() (*plan, error) {
 							}
 						} else {
 							// A detached entity with a key: a reference only.
-							te = &entry{meta: rel.Target, ptr: rv, val: rv.Elem(), state: stateManaged, key: k}
+							te = &entry{meta: rel.Target, ptr: rv, state: stateManaged, key: k}
 						}
 					} else {
 						te = em.add(rel.Target, rv, stateNew)
@@ -298,9 +298,9 @@ func (em *EntityManager) buildPlan() (*plan, error) {
 				continue
 			}
 			for _, f := range en.meta.PrimaryKey {
-				if en.snap.changed(f, en.val) {
+				if en.snap.changed(f, en.val()) {
 					return p, fmt.Errorf("the primary key of a managed %s changed (field %s: %v, was %v); keys cannot be changed: Remove the entity and Persist a new one",
-						en.meta.Name, f.Name, en.val.FieldByIndex(f.Index).Interface(), en.snap.value(f))
+						en.meta.Name, f.Name, en.val().FieldByIndex(f.Index).Interface(), en.snap.value(f))
 				}
 			}
 		}
@@ -312,7 +312,7 @@ func (em *EntityManager) buildPlan() (*plan, error) {
 			o.soft = true
 		}
 		if v := en.meta.Version; v != nil {
-			o.oldVer = en.val.FieldByIndex(v.Index).Interface()
+			o.oldVer = en.val().FieldByIndex(v.Index).Interface()
 		}
 	}
 	// 3. Foreign keys from relations.
@@ -417,7 +417,7 @@ func (em *EntityManager) buildPlan() (*plan, error) {
 		if o != nil {
 			v = o.value()
 		} else {
-			v = en.val
+			v = en.val()
 		}
 		changed := p.diff(en, v)
 		if len(changed) == 0 {
@@ -486,7 +486,7 @@ func (p *plan) resolved(d *dep) bool {
 // (a broken cycle).
 func (p *plan) applyDep(o *op, d *dep, null bool) error {
 	cur := o.value()
-	pv := d.parent.val
+	pv := d.parent.val()
 	if po := p.byEntry[d.parent]; po != nil {
 		pv = po.value()
 	}
@@ -1328,9 +1328,9 @@ func (em *EntityManager) stmtError(ctx context.Context, s *stmt, err error) erro
 // value of a single key column, a []any for a composite key.
 func keyValue(en *entry) any {
 	if len(en.meta.PrimaryKey) == 1 {
-		return en.val.FieldByIndex(en.meta.PrimaryKey[0].Index).Interface()
+		return en.val().FieldByIndex(en.meta.PrimaryKey[0].Index).Interface()
 	}
-	return tupleOf(en.val, en.meta.PrimaryKey)
+	return tupleOf(en.val(), en.meta.PrimaryKey)
 }
 
 func staleKeys(ops []*op) string {
@@ -1359,30 +1359,30 @@ func (em *EntityManager) apply(p *plan) {
 		}
 		if o.work.IsValid() && !o.remove {
 			for _, f := range en.meta.Fields {
-				en.val.FieldByIndex(f.Index).Set(o.work.FieldByIndex(f.Index))
+				en.val().FieldByIndex(f.Index).Set(o.work.FieldByIndex(f.Index))
 			}
 		}
 		switch {
 		case o.remove:
 			if o.soft {
-				setTime(en.val.FieldByIndex(en.meta.SoftDelete.Index).Field(0), p.now, 0)
-				en.val.FieldByIndex(en.meta.SoftDelete.Index).Field(1).SetBool(true)
+				setTime(en.val().FieldByIndex(en.meta.SoftDelete.Index).Field(0), p.now, 0)
+				en.val().FieldByIndex(en.meta.SoftDelete.Index).Field(1).SetBool(true)
 			}
 			em.forget(en)
 			en.state = stateRemoved
 		case o.insert:
 			en.state = stateManaged
-			en.key, _ = keyOf(en.meta, en.val)
+			en.key, _ = keyOf(en.meta, en.val())
 			if en.key.valid() {
 				em.setID(en.meta, en.key, en)
 			}
-			en.snap = takeSnapshotIn(&em.mem, en.meta, en.val)
+			en.snap = takeSnapshotIn(&em.mem, en.meta, en.val())
 		case !journal && en.snap != nil:
 			// No Transactional may want the old snapshot back: refresh it
 			// in place.
-			en.snap.retake(en.meta, en.val)
+			en.snap.retake(en.meta, en.val())
 		default:
-			en.snap = takeSnapshotIn(&em.mem, en.meta, en.val)
+			en.snap = takeSnapshotIn(&em.mem, en.meta, en.val())
 		}
 	}
 	for en, rels := range p.collNew {
@@ -1394,7 +1394,7 @@ func (em *EntityManager) apply(p *plan) {
 		}
 		for rel := range rels {
 			set := map[ekey]bool{}
-			for _, rv := range relatedValues(en.val.FieldByIndex(rel.Index)) {
+			for _, rv := range relatedValues(en.val().FieldByIndex(rel.Index)) {
 				if k, ok := keyOf(rel.Target, rv.Elem()); ok {
 					set[k] = true
 				}

@@ -54,6 +54,9 @@ func (em *EntityManager) populate(ctx context.Context, meta *Entity, ents []*ent
 // a map key; ok is false when one of them is NULL or zero.
 func keyTuple(v reflect.Value, fs []*Field) (ekey, bool) {
 	if len(fs) == 1 {
+		if k, ok := plainIntKey(fs[0], v); ok {
+			return k, k.valid()
+		}
 		fv := v.FieldByIndex(fs[0].Index)
 		if fv.IsZero() {
 			return ekey{}, false
@@ -169,7 +172,7 @@ type keySet struct {
 }
 
 func newKeySet(keyFs []*Field, capacity int) *keySet {
-	return &keySet{keyFs: keyFs, seen: ekeySet{ints: make(map[int64]bool, capacity)}}
+	return &keySet{keyFs: keyFs, seen: ekeySet{ints: make(map[int64]int32, capacity)}}
 }
 
 // add adds the key of v, unless it is NULL/zero or already there.
@@ -220,10 +223,22 @@ func (s *keySet) filter(fs []*Field) Filter {
 func (em *EntityManager) loadHas(ctx context.Context, rel *Relation, owners []*entry) ([]*entry, error) {
 	keys := newKeySet(rel.References, len(owners))
 	for _, o := range owners {
-		keys.add(o.val)
+		keys.add(o.val())
 	}
 	var children []*entry
-	byOwner := entryLists{ints: make(map[int64][]*entry, keys.n)}
+	// Each owner's children, as runs[i-1] for i its key's payload in
+	// keys.seen (the set of owner keys doubles as the index of runs).
+	runs := make([][]*entry, 0, keys.n)
+	addRun := func(k ekey, run []*entry) {
+		if i := keys.seen.get(k); i > 0 {
+			// Not contiguous after all: join (run is a full slice
+			// expression, so this copies rather than overwrites).
+			runs[i-1] = append(runs[i-1], run...)
+			return
+		}
+		runs = append(runs, run)
+		keys.seen.set(k, int32(len(runs)))
+	}
 	if keys.n > 0 {
 		var err error
 		// Ordered by owner, then key: each owner's children are a run of
@@ -239,19 +254,23 @@ func (em *EntityManager) loadHas(ctx context.Context, rel *Relation, owners []*e
 			var k ekey
 			ok := false
 			if i < len(children) {
-				k, ok = keyTuple(children[i].val, rel.ForeignKey)
+				k, ok = keyTuple(children[i].val(), rel.ForeignKey)
 			}
 			if i == len(children) || ok != curOK || k != cur {
 				if curOK && i > start {
-					byOwner.addRun(cur, children[start:i:i])
+					addRun(cur, children[start:i:i])
 				}
 				start, cur, curOK = i, k, ok
 			}
 		}
 	}
 	for _, o := range owners {
-		k, _ := keyTuple(o.val, rel.References)
-		setRelation(rel, o.val.FieldByIndex(rel.Index), byOwner.get(k))
+		k, _ := keyTuple(o.val(), rel.References)
+		var list []*entry
+		if i := keys.seen.get(k); i > 0 {
+			list = runs[i-1]
+		}
+		setRelation(rel, o.val().FieldByIndex(rel.Index), list)
 	}
 	return children, nil
 }
@@ -259,7 +278,7 @@ func (em *EntityManager) loadHas(ctx context.Context, rel *Relation, owners []*e
 func (em *EntityManager) loadBelongs(ctx context.Context, rel *Relation, owners []*entry) ([]*entry, error) {
 	keys := newKeySet(rel.ForeignKey, len(owners))
 	for _, o := range owners {
-		keys.add(o.val)
+		keys.add(o.val())
 	}
 	var targets []*entry
 	var byKey map[ekey]*entry
@@ -271,18 +290,18 @@ func (em *EntityManager) loadBelongs(ctx context.Context, rel *Relation, owners 
 		}
 		byKey = make(map[ekey]*entry, len(targets))
 		for _, t := range targets {
-			if k, ok := keyTuple(t.val, rel.References); ok {
+			if k, ok := keyTuple(t.val(), rel.References); ok {
 				byKey[k] = t
 			}
 		}
 	}
 	for _, o := range owners {
-		k, ok := keyTuple(o.val, rel.ForeignKey)
+		k, ok := keyTuple(o.val(), rel.ForeignKey)
 		var list []*entry
 		if ok && byKey[k] != nil {
 			list = []*entry{byKey[k]}
 		}
-		setRelation(rel, o.val.FieldByIndex(rel.Index), list)
+		setRelation(rel, o.val().FieldByIndex(rel.Index), list)
 	}
 	return targets, nil
 }
@@ -291,12 +310,12 @@ func (em *EntityManager) loadM2M(ctx context.Context, rel *Relation, owners []*e
 	seen := map[ekey]bool{}
 	var tuples [][]any
 	for _, o := range owners {
-		k, ok := keyTuple(o.val, rel.OwnerKey)
+		k, ok := keyTuple(o.val(), rel.OwnerKey)
 		if !ok || seen[k] {
 			continue
 		}
 		seen[k] = true
-		tuples = append(tuples, tupleOf(o.val, rel.OwnerKey))
+		tuples = append(tuples, tupleOf(o.val(), rel.OwnerKey))
 	}
 	if len(tuples) == 0 {
 		return nil, nil
@@ -371,9 +390,9 @@ func (em *EntityManager) loadM2M(ctx context.Context, rel *Relation, owners []*e
 		}
 	}
 	for _, o := range owners {
-		k, _ := keyTuple(o.val, rel.OwnerKey)
+		k, _ := keyTuple(o.val(), rel.OwnerKey)
 		list := byOwner[k]
-		setRelation(rel, o.val.FieldByIndex(rel.Index), list)
+		setRelation(rel, o.val().FieldByIndex(rel.Index), list)
 		em.remember(o)
 		if o.coll == nil {
 			o.coll = map[*Relation]map[ekey]bool{}
@@ -400,7 +419,7 @@ func setRelation(rel *Relation, fv reflect.Value, list []*entry) {
 			if t.Elem().Kind() == reflect.Pointer {
 				s.Index(i).Set(en.ptr)
 			} else {
-				s.Index(i).Set(en.val)
+				s.Index(i).Set(en.val())
 			}
 		}
 		fv.Set(s)
@@ -414,82 +433,60 @@ func setRelation(rel *Relation, fv reflect.Value, list []*entry) {
 		if len(list) == 0 {
 			fv.Set(reflect.Zero(t))
 		} else {
-			fv.Set(list[0].val)
+			fv.Set(list[0].val())
 		}
 	}
 }
 
-// ekeySet is a set of keys; integer keys, the common case, are held in a
-// map with a cheap key to hash.
+// ekeySet is a set of keys, each with an int32 payload (0 when added;
+// loadHas keeps there where the key's children are); integer keys, the
+// common case, are held in a map with a cheap key to hash.
 type ekeySet struct {
-	ints  map[int64]bool
-	other map[ekey]bool
+	ints  map[int64]int32
+	other map[ekey]int32
 }
 
-// add adds k and reports whether it was not there yet.
+// add adds k (payload 0) and reports whether it was not there yet.
 func (s *ekeySet) add(k ekey) bool {
 	if k.isInt() {
 		if s.ints == nil {
-			s.ints = map[int64]bool{}
+			s.ints = map[int64]int32{}
 		}
-		if s.ints[k.n] {
+		if _, ok := s.ints[k.n]; ok {
 			return false
 		}
-		s.ints[k.n] = true
+		s.ints[k.n] = 0
 		return true
 	}
 	if s.other == nil {
-		s.other = map[ekey]bool{}
+		s.other = map[ekey]int32{}
 	}
-	if s.other[k] {
+	if _, ok := s.other[k]; ok {
 		return false
 	}
-	s.other[k] = true
+	s.other[k] = 0
 	return true
 }
 
-// entryLists maps keys to entries, as ekeySet does.
-type entryLists struct {
-	ints  map[int64][]*entry
-	other map[ekey][]*entry
+// get returns k's payload, 0 when k is not in the set.
+func (s *ekeySet) get(k ekey) int32 {
+	if k.isInt() {
+		return s.ints[k.n]
+	}
+	return s.other[k]
 }
 
-func (m *entryLists) add(k ekey, en *entry) {
+// set adds k with payload v, or changes its payload.
+func (s *ekeySet) set(k ekey, v int32) {
 	if k.isInt() {
-		if m.ints == nil {
-			m.ints = map[int64][]*entry{}
+		if s.ints == nil {
+			s.ints = map[int64]int32{}
 		}
-		m.ints[k.n] = append(m.ints[k.n], en)
+		s.ints[k.n] = v
 		return
 	}
-	if m.other == nil {
-		m.other = map[ekey][]*entry{}
+	if s.other == nil {
+		s.other = map[ekey]int32{}
 	}
-	m.other[k] = append(m.other[k], en)
-}
-
-// addRun adds the entries of run (a full slice expression: appending to
-// it copies) under k.
-func (m *entryLists) addRun(k ekey, run []*entry) {
-	if prev := m.get(k); prev != nil {
-		run = append(prev, run...) // not contiguous after all: join
-	}
-	if k.isInt() {
-		if m.ints == nil {
-			m.ints = map[int64][]*entry{}
-		}
-		m.ints[k.n] = run
-		return
-	}
-	if m.other == nil {
-		m.other = map[ekey][]*entry{}
-	}
-	m.other[k] = run
-}
-
-func (m *entryLists) get(k ekey) []*entry {
-	if k.isInt() {
-		return m.ints[k.n]
-	}
-	return m.other[k]
+	s.other[k] = v
 }

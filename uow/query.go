@@ -575,13 +575,20 @@ func (em *EntityManager) loadExtra(ctx context.Context, meta *Entity, sqlText st
 	}
 	defer rows.Close()
 	// Loaded entities, by address (8 bytes each rather than a 24-byte
-	// reflect.Value: this slice grows with the result).
-	var fresh []unsafe.Pointer
+	// reflect.Value), in blocks: the result grows without being copied.
+	var fresh [][]unsafe.Pointer
+	n := 0
 	var extras [][]any
 	targets := make([]any, extra+len(meta.Fields)) // reused for every row
+	var span *slabSpan
 	for rows.Next() {
-		v := em.mem.new(meta, len(fresh))
-		fillScanTargets(targets[extra:], meta, v.Elem())
+		v, sp := em.mem.newLoaded(meta, n)
+		if sp != span && sp != nil {
+			// A new chunk: its entry slots find its entities by address.
+			em.idx(meta).addSpan(sp)
+			span = sp
+		}
+		fillScanTargets(targets[extra:], meta, v)
 		var ex []any
 		if extra > 0 {
 			ex = make([]any, extra)
@@ -595,16 +602,22 @@ func (em *EntityManager) loadExtra(ctx context.Context, meta *Entity, sqlText st
 		if extra > 0 {
 			extras = append(extras, ex)
 		}
-		fresh = append(fresh, v.UnsafePointer())
+		if len(fresh) == 0 || len(fresh[len(fresh)-1]) == cap(fresh[len(fresh)-1]) {
+			fresh = append(fresh, make([]unsafe.Pointer, 0, min(max(n, 64), 4096)))
+		}
+		fresh[len(fresh)-1] = append(fresh[len(fresh)-1], unsafe.Pointer(v.UnsafeAddr()))
+		n++
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
 	// Merge once every row is read: nothing is managed from a failed query.
-	em.reserve(meta, len(fresh))
-	ents := make([]*entry, len(fresh))
-	for i, p := range fresh {
-		ents[i] = em.merge(meta, reflect.NewAt(meta.Type, p))
+	em.reserve(meta, n)
+	ents := make([]*entry, 0, n)
+	for _, block := range fresh {
+		for _, p := range block {
+			ents = append(ents, em.merge(meta, reflect.NewAt(meta.Type, p)))
+		}
 	}
 	return ents, extras, nil
 }
@@ -633,7 +646,7 @@ func fillScanTargets(out []any, meta *Entity, v reflect.Value) {
 		// Plain fields straight from their offset (embedded structs are
 		// embedded by value, so every field is at a fixed offset from the
 		// entity's address, and unsafe.Add stays inside the entity).
-		base := v.Addr().UnsafePointer()
+		base := unsafe.Pointer(v.UnsafeAddr())
 		for i, f := range meta.Fields {
 			if f.dst != dstReflect {
 				out[i] = dstAt(f.dst, unsafe.Add(base, f.offset))

@@ -29,7 +29,7 @@ func takeSnapshotIn(a *allocator, meta *Entity, v reflect.Value) *snapshot {
 	var s *snapshot
 	if a != nil {
 		s = a.snapshot()
-		s.v = a.new(meta, 0).Elem()
+		s.v = a.new(meta, 0)
 	} else {
 		s = &snapshot{v: reflect.New(meta.Type).Elem()}
 	}

@@ -616,7 +616,7 @@ func (em *EntityManager) deleteStmts(p *plan, order map[*Entity]int) ([]*stmt, i
 			typ, _ := em.castOf(meta.Table, pk.Column)
 			keys := make([]any, len(ops))
 			for i, o := range ops {
-				keys[i] = o.en.val.FieldByIndex(pk.Index).Interface()
+				keys[i] = o.en.val().FieldByIndex(pk.Index).Interface()
 			}
 			if len(ops) == 1 {
 				out = append(out, &stmt{sql: "DELETE FROM " + table + " WHERE " + quoteIdent(pk.Column) + " = $1", args: keys, desc: desc, isDel: true})
@@ -636,7 +636,7 @@ func (em *EntityManager) deleteStmts(p *plan, order map[*Entity]int) ([]*stmt, i
 		}
 		vals := make([]reflect.Value, len(ops))
 		for i, o := range ops {
-			vals[i] = o.en.val
+			vals[i] = o.en.val()
 		}
 		var data []column
 		for _, f := range meta.PrimaryKey {
@@ -709,18 +709,18 @@ func (em *EntityManager) m2mStmts(p *plan) ([]*stmt, error) {
 			idx[k] = g
 			groups = append(groups, g)
 		}
-		ov := c.owner.val
+		ov := c.owner.val()
 		if po := p.byEntry[c.owner]; po != nil {
 			ov = po.value()
 		}
 		row := tupleOf(ov, c.rel.OwnerKey)
-		if c.target.seq == 0 && !c.target.val.IsValid() {
+		if c.target.seq == 0 && !c.target.val().IsValid() {
 			if len(c.rel.TargetKey) != 1 {
 				continue
 			}
 			row = append(row, c.target.key.value())
 		} else {
-			tv := c.target.val
+			tv := c.target.val()
 			if po := p.byEntry[c.target]; po != nil {
 				tv = po.value()
 			}

@@ -119,9 +119,9 @@ func (em *EntityManager) Upsert(ctx context.Context, entity any, conflict ...str
 		em.rememberFields(meta, other.ptr)
 		em.remember(other)
 		for _, f := range meta.Fields {
-			other.val.FieldByIndex(f.Index).Set(fresh.Elem().FieldByIndex(f.Index))
+			other.val().FieldByIndex(f.Index).Set(fresh.Elem().FieldByIndex(f.Index))
 		}
-		other.snap = takeSnapshot(meta, other.val)
+		other.snap = takeSnapshot(meta, other.val())
 		return nil
 	}
 	if en := em.byPtr(meta, rv); en != nil {
