@@ -60,9 +60,14 @@ type site struct {
 	subst       map[types.Object]string
 	prelude     []string
 	preludeUsed bool
-	root        ast.Expr
-	path        []ast.Node // enclosing nodes of fin, innermost first
-	decl        *ast.FuncDecl
+	// nOwn is how many of chainLinks are the receiver's own (the rest
+	// come from scopes); ownConds and ownOrders how many conditions and
+	// orders those gave. What the finisher adds before GORM runs the
+	// scopes (inline conditions, First/Last's key order) goes there.
+	nOwn, ownConds, ownOrders int
+	root                      ast.Expr
+	path                      []ast.Node // enclosing nodes of fin, innermost first
+	decl                      *ast.FuncDecl
 	// tx is set for a site inside a Transaction callback that is being
 	// converted with it: the callback's handle parameter.
 	tx   *types.Var
@@ -316,6 +321,7 @@ func (s *site) walkChain() error {
 	}
 	links = written
 	s.chainLinks = append(own, scoped...)
+	s.nOwn = len(own)
 	want := s.ch.Links
 	if s.tx != nil {
 		// Inside a Transaction callback: the chain continues the outer
@@ -363,7 +369,10 @@ func (s *site) walkChain() error {
 
 // parseLinks turns the links into query parts.
 func (s *site) parseLinks() error {
-	for _, l := range s.chainLinks {
+	for i, l := range s.chainLinks {
+		if i == s.nOwn {
+			s.ownConds, s.ownOrders = len(s.conds), len(s.orders)
+		}
 		args := l.call.Args
 		switch l.name {
 		case "WithContext":
@@ -707,7 +716,14 @@ func (s *site) filterOpts(extraOrder ...string) ([]string, error) {
 			opts = append(opts, f.Go("uow"))
 		}
 	}
-	for _, o := range append(append([]string(nil), s.orders...), extraOrder...) {
+	// The finisher's own order (First/Last by key) comes before the
+	// scopes' orders, as GORM adds it before it runs them.
+	at := len(s.orders)
+	if s.scoped() {
+		at = s.ownOrders
+	}
+	orders := slices.Concat(s.orders[:at], extraOrder, s.orders[at:])
+	for _, o := range orders {
 		col, dir, _ := strings.Cut(o, "\x00")
 		if i := strings.IndexByte(col, '.'); i >= 0 {
 			if col[:i] != s.model.Table {
@@ -743,7 +759,13 @@ func (s *site) call(fn string, opts []string) string {
 // inlineConds adds the finisher's inline conditions (First(&p, conds...)).
 func (s *site) inlineConds(from int) {
 	if len(s.fin.Args) > from {
-		s.conds = append(s.conds, Cond{Kind: CondWhere, Query: s.fin.Args[from], Args: s.fin.Args[from+1:]})
+		// GORM adds them before it runs the scopes: after the chain's own
+		// conditions, before the scopes'.
+		at := len(s.conds)
+		if s.scoped() {
+			at = s.ownConds
+		}
+		s.conds = slices.Insert(s.conds, at, Cond{Kind: CondWhere, Query: s.fin.Args[from], Args: s.fin.Args[from+1:]})
 	}
 }
 
@@ -817,3 +839,6 @@ func gormHasOneKey(m, target *Model) string {
 	}
 	return ""
 }
+
+// scoped reports whether links of the chain come from scopes.
+func (s *site) scoped() bool { return s.nOwn < len(s.chainLinks) }

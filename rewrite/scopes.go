@@ -27,12 +27,11 @@ import (
 //     first on fresh locals initialised from the arguments.
 //
 // Everything else (scopes chosen at run time, from other packages, with
-// statements that do more than compute on the parameters) is left as it is,
-// and so are the links a finisher reads or adds before Execute runs the
-// scopes, where appending the scope's links is not GORM's order: an Order
-// with First/Last (their primary key order comes first), conditions next
-// to an Or with inline conditions (those join the WHERE first), Select or
-// Distinct with Pluck/Count, Attrs/Assign (FirstOrCreate reads them first).
+// statements that do more than compute on the parameters) is left as it is.
+// What the finisher adds before Execute runs the scopes is placed before
+// the scopes' links (inline conditions, First/Last's key order: see
+// site.nOwn); what it reads before then (Select/Distinct for Pluck/Count,
+// Attrs/Assign, FirstOrCreate's copy of the WHERE) is skipped.
 
 // expandScopes returns the links a Scopes call applies, in order.
 func (s *site) expandScopes(call *ast.CallExpr) ([]linkCall, error) {
@@ -47,33 +46,22 @@ func (s *site) expandScopes(call *ast.CallExpr) ([]linkCall, error) {
 		}
 		out = append(out, ls...)
 	}
-	// What a finisher does before Execute runs the scopes: the scope's
-	// links come after it, not after the chain's own links only.
-	inline := len(s.fin.Args) > 1 && inlineCondOps[s.ch.Op]
-	chainOr := false
-	if sel, ok := ast.Unparen(s.fin.Fun).(*ast.SelectorExpr); ok {
-		own, _ := s.gormLinks(sel.X)
-		for _, l := range own {
-			chainOr = chainOr || l.name == "Or"
-		}
+	// What a finisher does before Execute runs the scopes. Its inline
+	// conditions and First/Last's key order are put before the scopes'
+	// (inlineConds, filterOpts); these it reads before, so a scope's are
+	// ignored by GORM:
+	if s.ch.Op == "FirstOrCreate" {
+		// FirstOrCreate also copies the WHERE the scopes built into the
+		// row it creates.
+		return nil, skipf("Scopes with FirstOrCreate are not converted")
 	}
 	for _, l := range out {
 		switch {
-		case l.name == "Order" && (s.ch.Op == "First" || s.ch.Op == "Last"):
-			// First/Last order by the primary key, then the scope's Order.
-			return nil, skipf("a scope's Order comes after %s's primary key order in GORM", s.ch.Op)
-		case inline && (l.name == "Or" || (chainOr && (l.name == "Where" || l.name == "Not"))):
-			// The inline conditions join the WHERE before the scope's
-			// conditions: next to an Or, the order changes the result
-			// (clause.Where.Build moves the first non-Or condition first).
-			return nil, skipf("a scope's %s with an Or and inline conditions of %s (GORM adds them before the scope runs)", l.name, s.ch.Op)
 		case (l.name == "Distinct" || l.name == "Select") && (s.ch.Op == "Pluck" || s.ch.Op == "Count"):
 			// Pluck and Count build their SELECT from the receiver's
 			// Selects/Distinct before the scopes run.
 			return nil, skipf("%s in a scope with %s (GORM builds the SELECT before the scopes run)", l.name, s.ch.Op)
 		case l.name == "Attrs" || l.name == "Assign":
-			// FirstOrCreate reads them before the scopes run: GORM ignores
-			// them.
 			return nil, skipf("%s in a scope (GORM's FirstOrCreate reads it before the scopes run)", l.name)
 		}
 	}
