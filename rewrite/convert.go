@@ -302,6 +302,14 @@ func (s *site) walkChain() error {
 		return skipf("finisher is not a method call")
 	}
 	links, x := s.gormLinks(sel.X)
+	if c, ok := x.(*ast.CallExpr); ok && s.tx == nil {
+		// The chain starts at a helper that returns a handle.
+		hl, root, err := s.expandHelper(c)
+		if err != nil {
+			return err
+		}
+		links, x = append(hl, links...), root
+	}
 	s.root = x
 	// Scopes are expanded: in the order written to compare with what
 	// legacycall saw, the chain's own links first for GORM's order.

@@ -210,6 +210,20 @@ func (s *site) visibleAtSite(e ast.Node, fn *types.Func) error {
 	var err error
 	params := fn.Signature().Params()
 	ast.Inspect(e, func(n ast.Node) bool {
+		if sel, isSel := n.(*ast.SelectorExpr); isSel && err == nil {
+			// pkg.Name: only the package name is looked up at the site.
+			if x, isID := sel.X.(*ast.Ident); isID {
+				if pn, isPkg := s.info.Uses[x].(*types.PkgName); isPkg {
+					if sc := s.fs.pkg.Types.Scope().Innermost(s.fin.Pos()); sc != nil {
+						_, at := sc.LookupParent(x.Name, s.fin.Pos())
+						if apn, ok := at.(*types.PkgName); !ok || apn.Imported() != pn.Imported() {
+							err = skipf("%s is not that import at the call site", x.Name)
+						}
+					}
+					return false
+				}
+			}
+		}
 		id, ok := n.(*ast.Ident)
 		if !ok || err != nil {
 			return err == nil
@@ -223,9 +237,23 @@ func (s *site) visibleAtSite(e ast.Node, fn *types.Func) error {
 				return true
 			}
 		}
+		if pn, isPkg := obj.(*types.PkgName); isPkg {
+			// An import of the scope's file: the site's file must import
+			// the same package under that name.
+			if sc := s.fs.pkg.Types.Scope().Innermost(s.fin.Pos()); sc != nil {
+				_, at := sc.LookupParent(id.Name, s.fin.Pos())
+				if apn, ok := at.(*types.PkgName); !ok || apn.Imported() != pn.Imported() {
+					err = skipf("scope %s: %s is not that import at the call site", fn.Name(), id.Name)
+				}
+			}
+			return err == nil
+		}
 		if obj.Parent() != obj.Pkg().Scope() && obj.Parent() != types.Universe {
 			if _, isField := obj.(*types.Var); isField && obj.(*types.Var).IsField() {
 				return true
+			}
+			if f, isFunc := obj.(*types.Func); isFunc && f.Signature().Recv() != nil {
+				return true // a method, selected from a value
 			}
 			err = skipf("scope %s: %s is local to the scope", fn.Name(), id.Name)
 			return false
