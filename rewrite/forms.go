@@ -231,10 +231,11 @@ func (s *site) freshName(base string) string {
 	for i := 2; s.nameUsedIn(s.decl, name) || s.fs.reserved[s.decl][name]; i++ {
 		name = base + itoa(i)
 	}
-	if s.fs.reserved[s.decl] == nil {
-		s.fs.reserved[s.decl] = map[string]bool{}
+	s.reserveName(name)
+	if s.fs.declared[s.decl] == nil {
+		s.fs.declared[s.decl] = map[string]bool{}
 	}
-	s.fs.reserved[s.decl][name] = true
+	s.fs.declared[s.decl][name] = true
 	return name
 }
 
@@ -530,4 +531,24 @@ func (s *site) usesGuarded(f *form, v *types.Var) bool {
 		return ok
 	})
 	return ok
+}
+
+// reserveName keeps freshName from picking name in the site's function.
+func (s *site) reserveName(name string) {
+	if s.fs.reserved[s.decl] == nil {
+		s.fs.reserved[s.decl] = map[string]bool{}
+	}
+	s.fs.reserved[s.decl][name] = true
+}
+
+// claimName is for a package-level name that a scope or helper uses and
+// that the conversion writes into the site's function: false when a local
+// of a conversion (em, found, a scope factory's local, ...) could capture
+// it there; else the name is reserved so that none will.
+func (s *site) claimName(name string) bool {
+	if conversionLocals[name] || s.fs.declared[s.decl][name] {
+		return false
+	}
+	s.reserveName(name)
+	return true
 }

@@ -41,6 +41,9 @@ func (s *site) expandHelper(c *ast.CallExpr) ([]linkCall, ast.Expr, error) {
 	if sig.TypeParams() != nil || sig.RecvTypeParams() != nil || sig.Variadic() || c.Ellipsis.IsValid() {
 		return nil, nil, skipf("the chain goes through %s: generic or variadic helpers are not converted", name)
 	}
+	if sig.Params().Len() != len(c.Args) {
+		return nil, nil, skipf("the chain goes through %s called with a multi-value argument", name)
+	}
 	decl := s.funcDecl(fn)
 	if decl == nil || decl.Body == nil {
 		return nil, nil, skipf("the chain goes through %s: its declaration was not found", name)
@@ -147,9 +150,13 @@ func (s *site) expandHelper(c *ast.CallExpr) ([]linkCall, ast.Expr, error) {
 			// to the caller's value would be seen by the conversion.
 			return nil, nil, skipf("the chain goes through %s, which has a value receiver", name)
 		}
-		rt, err := s.embeddedPath(sel)
+		rt, addressed, err := s.embeddedPath(sel)
 		if err != nil {
 			return nil, nil, skipf("the chain goes through %s: %v", name, err)
+		}
+		if addressed && usedBare(s.info, links, recv) {
+			// v.least(ctx) passes &v: (*t).min must become (*(&v)).min.
+			rt = "(&" + rt + ")"
 		}
 		s.subst[recv] = rt
 	}
@@ -272,10 +279,23 @@ func (s *site) helperVisible(e ast.Node, fn *types.Func, recv *types.Var) error 
 				err = skipf("the chain goes through %s: %s means something else at the call site", fn.Name(), id.Name)
 			}
 		}
+		if err == nil {
+			// The site's function gets locals the type information does
+			// not show: em, found, row, err of the conversions, the
+			// fresh locals of scope factories (freshName). A package-level
+			// name of the helper's must not be one of them.
+			if !s.claimName(id.Name) {
+				err = skipf("the chain goes through %s: %s would be captured by a local of the conversion", fn.Name(), id.Name)
+			}
+		}
 		return err == nil
 	})
 	return err
 }
+
+// conversionLocals are the names the conversions declare in the site's
+// function whatever they find there.
+var conversionLocals = map[string]bool{"em": true, "err": true, "found": true, "row": true, "ctx": true, "uow": true}
 
 // addrOfLocal reports whether e takes the address of one of the helper's
 // parameters or its receiver (&p).
@@ -298,11 +318,13 @@ func addrOfLocal(info *types.Info, e ast.Node, isParam map[types.Object]bool, re
 // call's operand, and when the method is promoted, the embedded fields it
 // goes through (o.popular(ctx) passes o.Inner, and o.min is not
 // o.Inner.min).
-func (s *site) embeddedPath(sel *ast.SelectorExpr) (string, error) {
-	text := s.wrapText(sel.X)
+// addressed reports that the value the path reaches is not a pointer (the
+// call takes its address).
+func (s *site) embeddedPath(sel *ast.SelectorExpr) (text string, addressed bool, err error) {
+	text = s.wrapText(sel.X)
 	selection := s.info.Selections[sel]
-	if selection == nil {
-		return "", fmt.Errorf("%s is not a method selection", s.text(sel))
+	if selection == nil || selection.Kind() != types.MethodVal {
+		return "", false, fmt.Errorf("%s is not a method selection", s.text(sel))
 	}
 	idx := selection.Index()
 	t := selection.Recv()
@@ -312,14 +334,35 @@ func (s *site) embeddedPath(sel *ast.SelectorExpr) (string, error) {
 		}
 		st, ok := t.Underlying().(*types.Struct)
 		if !ok || i >= st.NumFields() {
-			return "", fmt.Errorf("the embedded receiver of %s was not found", s.text(sel))
+			return "", false, fmt.Errorf("the embedded receiver of %s was not found", s.text(sel))
 		}
 		f := st.Field(i)
 		if !f.Exported() && f.Pkg() != s.fs.pkg.Types {
-			return "", fmt.Errorf("the embedded field %s is not accessible", f.Name())
+			return "", false, fmt.Errorf("the embedded field %s is not accessible", f.Name())
 		}
 		text += "." + f.Name()
 		t = f.Type()
 	}
-	return text, nil
+	_, isPtr := t.Underlying().(*types.Pointer)
+	return text, !isPtr, nil
+}
+
+// usedBare reports whether a link uses recv other than to select a field
+// or method of it (*t, t as a value).
+func usedBare(info *types.Info, links []linkCall, recv *types.Var) bool {
+	bare := false
+	for _, l := range links {
+		ast.Inspect(l.call, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if id, isID := sel.X.(*ast.Ident); isID && info.Uses[id] == recv {
+					return false
+				}
+			}
+			if id, ok := n.(*ast.Ident); ok && info.Uses[id] == recv {
+				bare = true
+			}
+			return !bare
+		})
+	}
+	return bare
 }

@@ -408,7 +408,8 @@ type fileState struct {
 	ems         map[int]string
 	emDecls     map[int]Edit
 	emUsed      map[int]bool
-	reserved    map[*ast.FuncDecl]map[string]bool
+	reserved    map[*ast.FuncDecl]map[string]bool // names freshName must not pick
+	declared    map[*ast.FuncDecl]map[string]bool // names conversions declared (freshName)
 	pointerized map[*types.Var]bool
 	hoisted     map[ast.Node]map[string]bool
 }
@@ -444,7 +445,7 @@ func (rw *rewriter) fileOf(pkg *packages.Package, pos token.Pos) (*fileState, er
 	}
 	fs := &fileState{pkg: pkg, file: file, tf: tf, src: src, rel: filepath.ToSlash(rel),
 		ems: map[int]string{}, emDecls: map[int]Edit{}, emUsed: map[int]bool{},
-		reserved: map[*ast.FuncDecl]map[string]bool{}, pointerized: map[*types.Var]bool{},
+		reserved: map[*ast.FuncDecl]map[string]bool{}, declared: map[*ast.FuncDecl]map[string]bool{}, pointerized: map[*types.Var]bool{},
 		hoisted: map[ast.Node]map[string]bool{}}
 	rw.files[path] = fs
 	return fs, nil

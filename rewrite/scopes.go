@@ -263,6 +263,11 @@ func (s *site) visibleAtSite(e ast.Node, fn *types.Func) error {
 				err = skipf("scope %s: %s means something else at the call site", fn.Name(), id.Name)
 			}
 		}
+		if err == nil && obj.Parent() != types.Universe && !s.claimName(id.Name) {
+			// A local a conversion declared in the site's function (an
+			// earlier scope factory's n := size) would capture it.
+			err = skipf("scope %s: %s would be captured by a local of the conversion", fn.Name(), id.Name)
+		}
 		return err == nil
 	})
 	return err
