@@ -115,7 +115,7 @@ func (s *site) expandHelper(c *ast.CallExpr) ([]linkCall, ast.Expr, error) {
 			if handle != nil && usesObject(s.info, a, handle) {
 				return nil, nil, skipf("the chain goes through %s, whose links use its handle (a subquery)", name)
 			}
-			if err := s.helperVisible(a, fn, recv); err != nil {
+			if err := s.visibleAtSite(a, ownNames(fn, recv), "the chain goes through "+fn.Name()); err != nil {
 				return nil, nil, err
 			}
 			if addrOfLocal(s.info, a, isParam, recv) {
@@ -218,79 +218,6 @@ func (s *site) funcDecl(fn *types.Func) *ast.FuncDecl {
 		}
 	}
 	return nil
-}
-
-// helperVisible is visibleAtSite for a helper: its receiver counts as a
-// parameter.
-func (s *site) helperVisible(e ast.Node, fn *types.Func, recv *types.Var) error {
-	var err error
-	ast.Inspect(e, func(n ast.Node) bool {
-		if sel, isSel := n.(*ast.SelectorExpr); isSel && err == nil {
-			// pkg.Name: only the package name is looked up at the site.
-			if x, isID := sel.X.(*ast.Ident); isID {
-				if pn, isPkg := s.info.Uses[x].(*types.PkgName); isPkg {
-					if sc := s.fs.pkg.Types.Scope().Innermost(s.fin.Pos()); sc != nil {
-						_, at := sc.LookupParent(x.Name, s.fin.Pos())
-						if apn, ok := at.(*types.PkgName); !ok || apn.Imported() != pn.Imported() {
-							err = skipf("%s is not that import at the call site", x.Name)
-						}
-					}
-					return false
-				}
-			}
-		}
-		id, ok := n.(*ast.Ident)
-		if !ok || err != nil {
-			return err == nil
-		}
-		obj := s.info.Uses[id]
-		if obj == nil || obj == recv {
-			return true
-		}
-		params := fn.Signature().Params()
-		for i := 0; i < params.Len(); i++ {
-			if params.At(i) == obj {
-				return true
-			}
-		}
-		if v, isVar := obj.(*types.Var); isVar && v.IsField() {
-			return true
-		}
-		if f, isFunc := obj.(*types.Func); isFunc && f.Signature().Recv() != nil {
-			return true // a method, selected from a value
-		}
-		if pn, isPkg := obj.(*types.PkgName); isPkg {
-			// An import of the helper's file: the site's file must import
-			// the same package under that name.
-			if sc := s.fs.pkg.Types.Scope().Innermost(s.fin.Pos()); sc != nil {
-				_, at := sc.LookupParent(id.Name, s.fin.Pos())
-				if apn, ok := at.(*types.PkgName); !ok || apn.Imported() != pn.Imported() {
-					err = skipf("the chain goes through %s: %s is not that import at the call site", fn.Name(), id.Name)
-				}
-			}
-			return err == nil
-		}
-		if obj.Pkg() != nil && obj.Parent() != obj.Pkg().Scope() {
-			err = skipf("the chain goes through %s, whose chain uses its local %s", fn.Name(), id.Name)
-			return false
-		}
-		if sc := s.fs.pkg.Types.Scope().Innermost(s.fin.Pos()); sc != nil {
-			if _, found := sc.LookupParent(id.Name, s.fin.Pos()); found != obj {
-				err = skipf("the chain goes through %s: %s means something else at the call site", fn.Name(), id.Name)
-			}
-		}
-		if err == nil {
-			// The site's function gets locals the type information does
-			// not show: em, found, row, err of the conversions, the
-			// fresh locals of scope factories (freshName). A package-level
-			// name of the helper's must not be one of them.
-			if !s.claimName(id.Name) {
-				err = skipf("the chain goes through %s: %s would be captured by a local of the conversion", fn.Name(), id.Name)
-			}
-		}
-		return err == nil
-	})
-	return err
 }
 
 // conversionLocals are the names the conversions declare in the site's

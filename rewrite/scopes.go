@@ -193,7 +193,7 @@ func (s *site) scopeChain(st ast.Stmt, db types.Object, fn *types.Func) ([]linkC
 	if fn != nil {
 		for _, l := range links {
 			for _, a := range l.call.Args {
-				if err := s.visibleAtSite(a, fn); err != nil {
+				if err := s.visibleAtSite(a, ownNames(fn, nil), "scope "+fn.Name()); err != nil {
 					return nil, err
 				}
 			}
@@ -202,75 +202,87 @@ func (s *site) scopeChain(st ast.Stmt, db types.Object, fn *types.Func) ([]linkC
 	return links, nil
 }
 
-// visibleAtSite checks that every name in e other than fn's parameters
-// (which are substituted) denotes at the site what it denotes in fn: a
-// package-level or predeclared name (min, true) not shadowed in the site's
-// function.
-func (s *site) visibleAtSite(e ast.Node, fn *types.Func) error {
+// visibleAtSite checks that every name in e, written in a scope or helper
+// and copied to the call site, denotes there what it denotes where it is
+// written. Names in own (the parameters and receiver, replaced by the
+// call's values) are not looked up; fields and methods are selected from
+// values. Any other name must be package-level or predeclared and not
+// shadowed at the site, an import must be the same package under the same
+// name in the site's file, and no local a conversion declares in the
+// site's function (em, found, a scope factory's n) may capture it. what
+// names the source in messages ("scope Paginate").
+func (s *site) visibleAtSite(e ast.Node, own map[types.Object]bool, what string) error {
 	var err error
-	params := fn.Signature().Params()
+	sc := s.fs.pkg.Types.Scope().Innermost(s.fin.Pos())
+	sameImport := func(id *ast.Ident, pn *types.PkgName) {
+		if sc == nil {
+			return
+		}
+		_, at := sc.LookupParent(id.Name, s.fin.Pos())
+		if apn, ok := at.(*types.PkgName); !ok || apn.Imported() != pn.Imported() {
+			err = skipf("%s: %s is not that import at the call site", what, id.Name)
+		}
+	}
 	ast.Inspect(e, func(n ast.Node) bool {
-		if sel, isSel := n.(*ast.SelectorExpr); isSel && err == nil {
+		if err != nil {
+			return false
+		}
+		if sel, isSel := n.(*ast.SelectorExpr); isSel {
 			// pkg.Name: only the package name is looked up at the site.
 			if x, isID := sel.X.(*ast.Ident); isID {
 				if pn, isPkg := s.info.Uses[x].(*types.PkgName); isPkg {
-					if sc := s.fs.pkg.Types.Scope().Innermost(s.fin.Pos()); sc != nil {
-						_, at := sc.LookupParent(x.Name, s.fin.Pos())
-						if apn, ok := at.(*types.PkgName); !ok || apn.Imported() != pn.Imported() {
-							err = skipf("%s is not that import at the call site", x.Name)
-						}
-					}
+					sameImport(x, pn)
 					return false
 				}
 			}
 		}
 		id, ok := n.(*ast.Ident)
-		if !ok || err != nil {
-			return err == nil
+		if !ok {
+			return true
 		}
 		obj := s.info.Uses[id]
-		if obj == nil {
-			return true // a field name in a selector or composite literal
+		if obj == nil || own[obj] {
+			return true // a field name in a composite literal, or replaced
 		}
-		for i := 0; i < params.Len(); i++ {
-			if params.At(i) == obj {
-				return true
-			}
+		if v, isVar := obj.(*types.Var); isVar && v.IsField() {
+			return true
+		}
+		if f, isFunc := obj.(*types.Func); isFunc && f.Signature().Recv() != nil {
+			return true // a method, selected from a value
 		}
 		if pn, isPkg := obj.(*types.PkgName); isPkg {
-			// An import of the scope's file: the site's file must import
-			// the same package under that name.
-			if sc := s.fs.pkg.Types.Scope().Innermost(s.fin.Pos()); sc != nil {
-				_, at := sc.LookupParent(id.Name, s.fin.Pos())
-				if apn, ok := at.(*types.PkgName); !ok || apn.Imported() != pn.Imported() {
-					err = skipf("scope %s: %s is not that import at the call site", fn.Name(), id.Name)
-				}
-			}
+			sameImport(id, pn)
 			return err == nil
 		}
-		if obj.Parent() != obj.Pkg().Scope() && obj.Parent() != types.Universe {
-			if _, isField := obj.(*types.Var); isField && obj.(*types.Var).IsField() {
-				return true
-			}
-			if f, isFunc := obj.(*types.Func); isFunc && f.Signature().Recv() != nil {
-				return true // a method, selected from a value
-			}
-			err = skipf("scope %s: %s is local to the scope", fn.Name(), id.Name)
+		if obj.Parent() != types.Universe && (obj.Pkg() == nil || obj.Parent() != obj.Pkg().Scope()) {
+			err = skipf("%s: %s is local to it", what, id.Name)
 			return false
 		}
-		if sc := s.fs.pkg.Types.Scope().Innermost(s.fin.Pos()); sc != nil {
+		if sc != nil {
 			if _, found := sc.LookupParent(id.Name, s.fin.Pos()); found != obj {
-				err = skipf("scope %s: %s means something else at the call site", fn.Name(), id.Name)
+				err = skipf("%s: %s means something else at the call site", what, id.Name)
+				return false
 			}
 		}
-		if err == nil && obj.Parent() != types.Universe && !s.claimName(id.Name) {
-			// A local a conversion declared in the site's function (an
-			// earlier scope factory's n := size) would capture it.
-			err = skipf("scope %s: %s would be captured by a local of the conversion", fn.Name(), id.Name)
+		if obj.Parent() != types.Universe && !s.claimName(id.Name) {
+			err = skipf("%s: %s would be captured by a local of the conversion", what, id.Name)
 		}
 		return err == nil
 	})
 	return err
+}
+
+// ownNames are a function's parameters and receiver (nil for none).
+func ownNames(fn *types.Func, recv *types.Var) map[types.Object]bool {
+	own := map[types.Object]bool{}
+	params := fn.Signature().Params()
+	for i := 0; i < params.Len(); i++ {
+		own[params.At(i)] = true
+	}
+	if recv != nil {
+		own[recv] = true
+	}
+	return own
 }
 
 // expandFactory expands Scopes(F(args...)) where F returns a scope
@@ -320,7 +332,7 @@ func (s *site) expandFactory(call *ast.CallExpr) ([]linkCall, error) {
 		if err := s.scopeStmt(st, isParam, assigned, fn); err != nil {
 			return nil, err
 		}
-		if err := s.visibleAtSite(st, fn); err != nil {
+		if err := s.visibleAtSite(st, ownNames(fn, nil), "scope "+fn.Name()); err != nil {
 			return nil, err
 		}
 	}
