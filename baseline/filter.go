@@ -3,6 +3,7 @@ package baseline
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
@@ -34,16 +35,15 @@ func (s *Schema) Filter(include, exclude []string) error {
 		removed[QName{schema, name}] = true
 		un = append(un, kind+" "+qualify(schema, name))
 	}
-	tables := s.Tables[:0]
-	for _, t := range s.Tables {
+	// Each slices.DeleteFunc predicate below records what it leaves out.
+	s.Tables = slices.DeleteFunc(s.Tables, func(t Table) bool {
 		parentGone := t.PartitionOf != nil && !keep(t.PartitionOf.Schema, t.PartitionOf.Name)
 		if keep(t.Schema, t.Name) && !parentGone {
-			tables = append(tables, t)
-		} else {
-			drop("table", t.Schema, t.Name)
+			return false
 		}
-	}
-	s.Tables = tables
+		drop("table", t.Schema, t.Name)
+		return true
+	})
 	// A kept table's foreign key to a table left out cannot be created on
 	// an empty database: it is left out too, and said so.
 	for i := range s.Tables {
@@ -92,67 +92,34 @@ func (s *Schema) Filter(include, exclude []string) error {
 		}
 		s.Views = views
 	}
-	seqs := s.Sequences[:0]
-	for _, q := range s.Sequences {
+	s.Sequences = slices.DeleteFunc(s.Sequences, func(q Sequence) bool {
 		owner := q.OwnedBy != nil && removed[QName{q.OwnedBy.Schema, q.OwnedBy.Table}]
 		if keep(q.Schema, q.Name) && !owner {
-			seqs = append(seqs, q)
-		} else {
-			drop("sequence", q.Schema, q.Name)
+			return false
 		}
-	}
-	s.Sequences = seqs
-	idx := s.Indexes[:0]
-	for _, ix := range s.Indexes {
+		drop("sequence", q.Schema, q.Name)
+		return true
+	})
+	s.Indexes = slices.DeleteFunc(s.Indexes, func(ix Index) bool {
 		if removed[QName{ix.Schema, ix.Table}] || !keep(ix.Schema, ix.Name) && !keep(ix.Schema, ix.Table) {
 			removed[QName{ix.Schema, ix.Name}] = true
-			continue
+			return true
 		}
-		idx = append(idx, ix)
-	}
-	s.Indexes = idx
-	trg := s.Triggers[:0]
-	for _, t := range s.Triggers {
-		if !removed[QName{t.Schema, t.Table}] {
-			trg = append(trg, t)
-		}
-	}
-	s.Triggers = trg
-	pol := s.Policies[:0]
-	for _, p := range s.Policies {
-		if !removed[QName{p.Schema, p.Table}] {
-			pol = append(pol, p)
-		}
-	}
-	s.Policies = pol
+		return false
+	})
+	s.Triggers = slices.DeleteFunc(s.Triggers, func(t Trigger) bool { return removed[QName{t.Schema, t.Table}] })
+	s.Policies = slices.DeleteFunc(s.Policies, func(p Policy) bool { return removed[QName{p.Schema, p.Table}] })
 	// Types and functions: by schema (and name).
-	enums := s.Enums[:0]
-	for _, e := range s.Enums {
-		if keep(e.Schema, e.Name) || schemaKept(keep, e.Schema) {
-			enums = append(enums, e)
-		} else {
-			drop("type", e.Schema, e.Name)
+	typeGone := func(kind, schema, name string) bool {
+		if keep(schema, name) || schemaKept(keep, schema) {
+			return false
 		}
+		drop(kind, schema, name)
+		return true
 	}
-	s.Enums = enums
-	doms := s.Domains[:0]
-	for _, d := range s.Domains {
-		if keep(d.Schema, d.Name) || schemaKept(keep, d.Schema) {
-			doms = append(doms, d)
-		} else {
-			drop("domain", d.Schema, d.Name)
-		}
-	}
-	s.Domains = doms
-	comps := s.Composites[:0]
-	for _, c := range s.Composites {
-		if keep(c.Schema, c.Name) || schemaKept(keep, c.Schema) {
-			comps = append(comps, c)
-		} else {
-			drop("type", c.Schema, c.Name)
-		}
-	}
-	s.Composites = comps
+	s.Enums = slices.DeleteFunc(s.Enums, func(e Enum) bool { return typeGone("type", e.Schema, e.Name) })
+	s.Domains = slices.DeleteFunc(s.Domains, func(d Domain) bool { return typeGone("domain", d.Schema, d.Name) })
+	s.Composites = slices.DeleteFunc(s.Composites, func(c Composite) bool { return typeGone("type", c.Schema, c.Name) })
 	fns := s.Functions[:0]
 	droppedFns := map[string]bool{} // comment targets of dropped functions and schemas
 	for _, f := range s.Functions {
@@ -178,24 +145,18 @@ func (s *Schema) Filter(include, exclude []string) error {
 		un = append(un, entry)
 	}
 	s.Functions = fns
-	nss := s.Namespaces[:0]
-	for _, n := range s.Namespaces {
+	s.Namespaces = slices.DeleteFunc(s.Namespaces, func(n Namespace) bool {
 		if schemaKept(keep, n.Name) || n.Name == DefaultSchema {
-			nss = append(nss, n)
-		} else {
-			un = append(un, "schema "+quoteIdent(n.Name))
-			droppedFns[quoteIdent(n.Name)] = true // its comment goes too
+			return false
 		}
-	}
-	s.Namespaces = nss
-	cms := s.Comments[:0]
-	for _, c := range s.Comments {
+		un = append(un, "schema "+quoteIdent(n.Name))
+		droppedFns[quoteIdent(n.Name)] = true // its comment goes too
+		return true
+	})
+	s.Comments = slices.DeleteFunc(s.Comments, func(c Comment) bool {
 		ownerDropped := droppedFns[c.Target] && (c.Kind == "SCHEMA" || c.Kind == "FUNCTION" || c.Kind == "PROCEDURE")
-		if !commentOnRemoved(c, removed) && !ownerDropped {
-			cms = append(cms, c)
-		}
-	}
-	s.Comments = cms
+		return commentOnRemoved(c, removed) || ownerDropped
+	})
 	s.Unmanaged = append(s.Unmanaged, un...)
 	s.Sort()
 	return nil
@@ -308,38 +269,17 @@ func (s *Schema) WithoutHistoryTables() {
 	if len(drop) == 0 && !s.hasSchema("atlas_schema_revisions") {
 		return
 	}
-	tables := s.Tables[:0]
 	removed := map[QName]bool{}
-	for _, t := range s.Tables {
-		if hist[QName{t.Schema, t.Name}] {
-			removed[QName{t.Schema, t.Name}] = true
-			continue
-		}
-		tables = append(tables, t)
-	}
-	s.Tables = tables
-	seqs := s.Sequences[:0]
-	for _, q := range s.Sequences {
-		if q.OwnedBy != nil && removed[QName{q.OwnedBy.Schema, q.OwnedBy.Table}] {
-			continue
-		}
-		seqs = append(seqs, q)
-	}
-	s.Sequences = seqs
-	idx := s.Indexes[:0]
-	for _, ix := range s.Indexes {
-		if !removed[QName{ix.Schema, ix.Table}] {
-			idx = append(idx, ix)
-		}
-	}
-	s.Indexes = idx
-	nss := s.Namespaces[:0]
-	for _, n := range s.Namespaces {
-		if n.Name != "atlas_schema_revisions" {
-			nss = append(nss, n)
-		}
-	}
-	s.Namespaces = nss
+	s.Tables = slices.DeleteFunc(s.Tables, func(t Table) bool {
+		q := QName{t.Schema, t.Name}
+		removed[q] = hist[q]
+		return hist[q]
+	})
+	s.Sequences = slices.DeleteFunc(s.Sequences, func(q Sequence) bool {
+		return q.OwnedBy != nil && removed[QName{q.OwnedBy.Schema, q.OwnedBy.Table}]
+	})
+	s.Indexes = slices.DeleteFunc(s.Indexes, func(ix Index) bool { return removed[QName{ix.Schema, ix.Table}] })
+	s.Namespaces = slices.DeleteFunc(s.Namespaces, func(n Namespace) bool { return n.Name == "atlas_schema_revisions" })
 }
 
 func (s *Schema) hasSchema(name string) bool {
