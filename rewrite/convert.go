@@ -65,9 +65,13 @@ type site struct {
 	// orders those gave. What the finisher adds before GORM runs the
 	// scopes (inline conditions, First/Last's key order) goes there.
 	nOwn, ownConds, ownOrders int
-	root                      ast.Expr
-	path                      []ast.Node // enclosing nodes of fin, innermost first
-	decl                      *ast.FuncDecl
+	// varChain is set when the chain starts at a local variable built
+	// across statements (varchain.go).
+	varChain    *varChain
+	varCallOpts string // the options argument of the call when varChain is set
+	root        ast.Expr
+	path        []ast.Node // enclosing nodes of fin, innermost first
+	decl        *ast.FuncDecl
 	// tx is set for a site inside a Transaction callback that is being
 	// converted with it: the callback's handle parameter.
 	tx   *types.Var
@@ -256,6 +260,9 @@ func (rw *rewriter) convert(fs *fileState, ch *legacycall.Chain, conv *legacyapi
 	if err != nil {
 		return nil, err
 	}
+	if s.varChain != nil && !s.varChain.emitted {
+		return nil, skipf("the chain built across statements has no place in the %s conversion", ch.Op)
+	}
 	if len(s.prelude) > 0 && !s.preludeUsed {
 		return nil, skipf("the statements of a scope have no place in the %s conversion", ch.Op)
 	}
@@ -302,6 +309,18 @@ func (s *site) walkChain() error {
 		return skipf("finisher is not a method call")
 	}
 	links, x := s.gormLinks(sel.X)
+	nSite := len(links)
+	var condLinks []linkCall
+	if id, ok := x.(*ast.Ident); ok && s.tx == nil {
+		// The chain starts at a local variable built across statements.
+		if v, ok := s.info.Uses[id].(*types.Var); ok && s.isLocal(v) {
+			base, root, cl, err := s.expandVar(v, id)
+			if err != nil {
+				return err
+			}
+			links, x, condLinks = append(base, links...), root, cl
+		}
+	}
 	if c, ok := x.(*ast.CallExpr); ok && s.tx == nil {
 		// The chain starts at a helper that returns a handle.
 		hl, root, err := s.expandHelper(c)
@@ -313,8 +332,14 @@ func (s *site) walkChain() error {
 	s.root = x
 	// Scopes are expanded: in the order written to compare with what
 	// legacycall saw, the chain's own links first for GORM's order.
+	// prefix counts the written links that come before the site's own
+	// (the declaration's and helpers' when the chain starts elsewhere).
 	var own, scoped, written []linkCall
-	for _, l := range links {
+	prefix, nPrefix := 0, len(links)-nSite
+	for i, l := range links {
+		if i == nPrefix {
+			prefix = len(written)
+		}
 		if l.name != "Scopes" {
 			own = append(own, l)
 			written = append(written, l)
@@ -330,6 +355,19 @@ func (s *site) walkChain() error {
 	links = written
 	s.chainLinks = append(own, scoped...)
 	s.nOwn = len(own)
+	if s.varChain != nil {
+		// legacycall lists the reassignments' links between the
+		// declaration's and the site's, marked conditional.
+		if nSite == 0 {
+			prefix = len(written)
+		}
+		links = slices.Concat(links[:prefix], condLinks, links[prefix:])
+		for _, l := range links {
+			if l.name == "Or" || l.name == "Not" {
+				return skipf("the chain is built across statements and has %s (only ANDed conditions are converted then)", l.name)
+			}
+		}
+	}
 	want := s.ch.Links
 	if s.tx != nil {
 		// Inside a Transaction callback: the chain continues the outer
@@ -347,7 +385,7 @@ func (s *site) walkChain() error {
 		}
 	}
 	for _, l := range want {
-		if l.Conditional {
+		if l.Conditional && s.varChain == nil {
 			return skipf("the chain is built conditionally (%s on some paths only)", l.Method)
 		}
 	}
@@ -756,12 +794,35 @@ func (s *site) filterOpts(extraOrder ...string) ([]string, error) {
 		}
 		opts = append(opts, "uow.Populate("+strconv.Quote(p)+")")
 	}
+	if s.varChain != nil {
+		arg, err := s.emitVarChain(env, opts)
+		if err != nil {
+			return nil, err
+		}
+		s.varCallOpts = arg
+	}
 	return opts, nil
 }
 
 func (s *site) call(fn string, opts []string) string {
+	if s.varChain != nil && s.varChain.emitted {
+		// The options built across statements, then the site's.
+		return fn + "(" + s.ctxExpr + ", " + s.emExpr + ", " + s.varCallOpts + ")"
+	}
 	args := append([]string{s.ctxExpr, s.emExpr}, opts...)
 	return fn + "(" + strings.Join(args, ", ") + ")"
+}
+
+// isLocal reports whether v is a local variable of the site's function
+// (not a parameter, result or receiver).
+func (s *site) isLocal(v *types.Var) bool {
+	if v.IsField() || v.Parent() == nil || v.Parent() == s.fs.pkg.Types.Scope() {
+		return false
+	}
+	if s.decl.Body == nil || v.Pos() < s.decl.Body.Pos() || v.Pos() > s.decl.Body.End() {
+		return false
+	}
+	return true
 }
 
 // inlineConds adds the finisher's inline conditions (First(&p, conds...)).

@@ -157,7 +157,7 @@ func (s *site) first() error {
 	if len(s.model.PK) == 1 {
 		pk = s.model.PK[0]
 	}
-	if len(s.conds) == 0 && len(s.relJoins) == 0 && s.modelArg == nil && len(s.orders) == 0 && s.limit == "" && s.offset == "" && len(s.fin.Args) == 2 && pk != "" && s.ch.Op != "Last" && isIntegerExpr(s.info, s.fin.Args[1]) {
+	if len(s.conds) == 0 && len(s.relJoins) == 0 && s.varChain == nil && s.modelArg == nil && len(s.orders) == 0 && s.limit == "" && s.offset == "" && len(s.fin.Args) == 2 && pk != "" && s.ch.Op != "Last" && isIntegerExpr(s.info, s.fin.Args[1]) {
 		// First(&p, id): Get, which also serves it from the identity map.
 		var opts []string
 		for _, p := range s.populate {
