@@ -140,6 +140,18 @@ func (s *site) expandHelper(c *ast.CallExpr) ([]linkCall, ast.Expr, error) {
 	if twice {
 		return nil, nil, skipf("the chain goes through %s twice", name)
 	}
+	if recv != nil && s.varChain != nil {
+		// The helper's chain moves from the variable's declaration to the
+		// call: fields it reads through its receiver could change in
+		// between by a call the checks do not follow.
+		for _, l := range links {
+			for _, a := range l.call.Args {
+				if usesObject(s.info, a, recv) {
+					return nil, nil, skipf("the chain built across statements goes through %s, which reads its receiver's fields", name)
+				}
+			}
+		}
+	}
 	if recv != nil {
 		sel, ok := ast.Unparen(c.Fun).(*ast.SelectorExpr)
 		if !ok || !scopePure(s.info, sel.X, nil) {

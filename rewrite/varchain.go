@@ -239,6 +239,18 @@ func (s *site) notAssignedBetween(nodes []ast.Node, from, to token.Pos, name str
 			if st.Value != nil {
 				written(st.Value)
 			}
+		case *ast.SelectorExpr:
+			// f.Normalize() with a pointer receiver on an addressable f
+			// takes &f implicitly.
+			if sel := s.info.Selections[st]; sel != nil && sel.Kind() == types.MethodVal {
+				if sig, ok := sel.Obj().Type().(*types.Signature); ok && sig.Recv() != nil {
+					if _, ptr := types.Unalias(sig.Recv().Type()).(*types.Pointer); ptr {
+						if _, isPtr := types.Unalias(s.info.TypeOf(st.X)).(*types.Pointer); !isPtr {
+							written(st.X)
+						}
+					}
+				}
+			}
 		}
 		return true
 	})
