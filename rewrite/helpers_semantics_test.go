@@ -71,8 +71,7 @@ func TestHelperUntypedConstArg(t *testing.T) {
 	res := reviewModule(t, map[string]string{"rv/rv.go": reviewHelpers})
 	line := lineOf(reviewHelpers, "s.half(ctx, 3)")
 	if st := reviewStatus(res, "rv/rv.go", line); st != "converted" {
-		t.Logf("skipped: %s", st)
-		return
+		t.Fatalf("no longer converted (a regression, or update this test): %s", st)
 	}
 	got := reviewFunc(res, "rv/rv.go", "Halves")
 	if strings.Contains(got, `"weekly_downloads", 3/2)`) || !strings.Contains(got, "float64(3)") {
@@ -112,8 +111,7 @@ func TestHelperPromotedReceiverShadowedField(t *testing.T) {
 	res := reviewModule(t, map[string]string{"rv/rv.go": reviewHelpers})
 	line := lineOf(reviewHelpers, "o.popular(ctx)")
 	if st := reviewStatus(res, "rv/rv.go", line); st != "converted" {
-		t.Logf("skipped: %s", st)
-		return
+		t.Fatalf("no longer converted (a regression, or update this test): %s", st)
 	}
 	got := reviewFunc(res, "rv/rv.go", "Promoted")
 	if !strings.Contains(got, `uow.Gte("weekly_downloads", o.Inner.min)`) {
@@ -186,8 +184,7 @@ func TestHelperFactoryLocalCapturesHelperName(t *testing.T) {
 	res := reviewModule(t, map[string]string{"rv/rv.go": reviewHelperNames})
 	line := lineOf(reviewHelperNames, "s.atLeastN(ctx).Scopes(")
 	if st := reviewStatus(res, "rv/rv.go", line); st != "converted" {
-		t.Logf("skipped: %s", st)
-		return
+		t.Fatalf("no longer converted (a regression, or update this test): %s", st)
 	}
 	got := reviewFunc(res, "rv/rv.go", "Capture")
 	if strings.Contains(got, "n := size") || !strings.Contains(got, `uow.Gte("weekly_downloads", n)`) {
@@ -253,8 +250,7 @@ func TestHelperAddressedReceiver(t *testing.T) {
 	res := reviewModule(t, map[string]string{"rv/rv.go": reviewHelperRecv})
 	line := lineOf(reviewHelperRecv, "v.least(ctx)")
 	if st := reviewStatus(res, "rv/rv.go", line); st != "converted" {
-		t.Logf("skipped: %s", st)
-		return
+		t.Fatalf("no longer converted (a regression, or update this test): %s", st)
 	}
 	if len(res.TypeErrors) > 0 {
 		t.Errorf("the rewritten module does not type-check: %v\n%s", res.TypeErrors, reviewFunc(res, "rv/rv.go", "ByValue"))
